@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nmt needs to build, test and run (idempotent: does nothing
+# when they are all present). Usage: scripts/install-deps.sh [--torch]
+#   --torch  also installs python3-torch (only needed to regenerate golden files / run the baseline)
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config zlib1g-dev libopenblas-openmp-dev
+      libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+      clang libclang-rt-14-dev)
+[[ "${1:-}" == "--torch" ]] && pkgs+=(python3-torch python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

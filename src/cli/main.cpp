@@ -1,0 +1,34 @@
+// nmt: attention-based GRU encoder-decoder NMT (train, translate, eval, bleu, attention, explain,
+// bench). Errors are one line on stderr and exit status 1.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nmt - fast, exact attention-based neural machine translation (GRU + Bahdanau)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "nmt 0.1.0");
+  nmt::cli::add_train(app);
+  nmt::cli::add_translate(app);
+  nmt::cli::add_eval(app);
+  nmt::cli::add_bleu(app);
+  nmt::cli::add_attention(app);
+  nmt::cli::add_explain(app);
+  nmt::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const nmt::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "nmt: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "nmt: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
