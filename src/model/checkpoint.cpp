@@ -1,0 +1,95 @@
+#include "model/checkpoint.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "model/safetensors.h"
+
+namespace nmt::model {
+
+namespace fs = std::filesystem;
+
+Model Model::create(const ModelConfig& c, text::Vocab src, text::Vocab trg, std::uint64_t seed) {
+  Model m;
+  m.config = c;
+  std::size_t total = 0;
+  param_table(c, &total);
+  m.params = ParamBuffer(total);
+  m.w = bind_weights(m.params.data(), c);
+  init_params(m.params.data(), c, seed);
+  m.src_vocab = std::move(src);
+  m.trg_vocab = std::move(trg);
+  return m;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": invalid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+}
+
+void save_params(const std::string& path, const ModelConfig& c, const float* params) {
+  std::vector<TensorOut> out;
+  for (const auto& p : param_table(c)) out.push_back({p.name, "F32", p.shape, params + p.offset});
+  save_safetensors(path, out, {{"format", "pt"}});
+}
+
+void load_params(const std::string& path, const ModelConfig& c, float* params) {
+  const auto st = SafeTensors::load(path);
+  const auto table = param_table(c);
+  for (const auto& p : table) st.read_f32(p.name, p.shape, params + p.offset);
+  for (const auto& [name, v] : st.tensors()) {
+    bool known = false;
+    for (const auto& p : table) known |= p.name == name;
+    if (!known) throw Error(path + ": unexpected tensor '" + name + "'");
+  }
+}
+
+Model load_model(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error(dir + ": not a model directory");
+  Model m;
+  const std::string cfg_path = dir + "/config.json";
+  m.config = ModelConfig::from_json(read_json_file(cfg_path), cfg_path);
+  m.src_vocab = text::Vocab::load(dir + "/vocab.src.txt");
+  m.trg_vocab = text::Vocab::load(dir + "/vocab.trg.txt");
+  if (m.src_vocab.size() != m.config.src_vocab_size)
+    throw Error(dir + "/vocab.src.txt: " + std::to_string(m.src_vocab.size()) +
+                " tokens but config.json says src_vocab_size " +
+                std::to_string(m.config.src_vocab_size));
+  if (m.trg_vocab.size() != m.config.trg_vocab_size)
+    throw Error(dir + "/vocab.trg.txt: " + std::to_string(m.trg_vocab.size()) +
+                " tokens but config.json says trg_vocab_size " +
+                std::to_string(m.config.trg_vocab_size));
+  std::size_t total = 0;
+  param_table(m.config, &total);
+  m.params = ParamBuffer(total);
+  m.w = bind_weights(m.params.data(), m.config);
+  load_params(dir + "/model.safetensors", m.config, m.params.data());
+  return m;
+}
+
+void save_model(const std::string& dir, const Model& m, const nlohmann::json& extra) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir + ": cannot create directory (" + ec.message() + ")");
+  nlohmann::json cfg = m.config.to_json();
+  if (!extra.is_null())
+    for (auto it = extra.begin(); it != extra.end(); ++it) cfg[it.key()] = it.value();
+  // Vocab and config first: model.safetensors, written last, marks a complete checkpoint.
+  m.src_vocab.save(dir + "/vocab.src.txt");
+  m.trg_vocab.save(dir + "/vocab.trg.txt");
+  write_file_atomic(dir + "/config.json", cfg.dump(2) + "\n");
+  save_params(dir + "/model.safetensors", m.config, m.params.data());
+}
+
+}  // namespace nmt::model

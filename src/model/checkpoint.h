@@ -1,0 +1,34 @@
+#pragma once
+// A model directory (design §3): model.safetensors (PyTorch state_dict names), config.json,
+// vocab.src.txt, vocab.trg.txt. Every file is written atomically.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "model/config.h"
+#include "model/params.h"
+#include "text/vocab.h"
+
+namespace nmt::model {
+
+struct Model {
+  ModelConfig config;
+  ParamBuffer params;
+  Weights w{};
+  text::Vocab src_vocab, trg_vocab;
+
+  // Fresh model with design §4 init.
+  static Model create(const ModelConfig& c, text::Vocab src, text::Vocab trg, std::uint64_t seed);
+};
+
+// Loads and validates RUN/{config.json, model.safetensors, vocab.*.txt}.
+Model load_model(const std::string& dir);
+// Writes the four files (weights from `params`); `extra` is merged into config.json.
+void save_model(const std::string& dir, const Model& m, const nlohmann::json& extra = {});
+
+// Parameter tensors of a flat buffer for save_safetensors.
+void save_params(const std::string& path, const ModelConfig& c, const float* params);
+void load_params(const std::string& path, const ModelConfig& c, float* params);
+
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace nmt::model

@@ -1,0 +1,202 @@
+#include "model/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace nmt::model {
+
+static std::size_t dtype_size(const std::string& dtype) {
+  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL") return 1;
+  return 0;
+}
+
+static std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string r = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+SafeTensors SafeTensors::load(const std::string& path) {
+  SafeTensors st;
+  st.path_ = path;
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  const std::streamoff size = f.tellg();
+  f.seekg(0);
+  if (size < 8) throw Error(path + ": not a safetensors file (" + std::to_string(size) + " bytes)");
+  unsigned char len_bytes[8];
+  f.read(reinterpret_cast<char*>(len_bytes), 8);
+  std::uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  if (header_len > (std::uint64_t)size - 8 || header_len > (100u << 20))
+    throw Error(path + ": corrupt safetensors header (claims " + std::to_string(header_len) +
+                " header bytes, file has " + std::to_string(size) + ")");
+  std::string header(header_len, '\0');
+  f.read(header.data(), (std::streamsize)header_len);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(header);
+  } catch (const std::exception&) {
+    throw Error(path + ": corrupt safetensors header (invalid JSON)");
+  }
+  if (!j.is_object()) throw Error(path + ": corrupt safetensors header (not an object)");
+  const std::uint64_t data_size = (std::uint64_t)size - 8 - header_len;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      if (!it->is_object()) throw Error(path + ": __metadata__ is not an object");
+      for (auto m = it->begin(); m != it->end(); ++m)
+        if (m->is_string()) st.metadata_[m.key()] = m->get<std::string>();
+      continue;
+    }
+    const auto& t = *it;
+    const std::string where = path + ": tensor '" + it.key() + "'";
+    if (!t.is_object() || !t.contains("dtype") || !t["dtype"].is_string() || !t.contains("shape") ||
+        !t["shape"].is_array() || !t.contains("data_offsets") || !t["data_offsets"].is_array() ||
+        t["data_offsets"].size() != 2)
+      throw Error(where + ": malformed header entry");
+    TensorView v;
+    v.dtype = t["dtype"].get<std::string>();
+    const std::size_t es = dtype_size(v.dtype);
+    if (!es) throw Error(where + ": unknown dtype " + v.dtype);
+    std::uint64_t count = 1;
+    for (const auto& d : t["shape"]) {
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40))
+        throw Error(where + ": bad shape");
+      v.shape.push_back(d.get<std::int64_t>());
+      count *= d.get<std::uint64_t>();
+      if (count > (1ull << 40)) throw Error(where + ": bad shape");
+    }
+    for (const auto& o : t["data_offsets"])
+      if (!o.is_number_unsigned()) throw Error(where + ": bad data_offsets");
+    const std::uint64_t b = t["data_offsets"][0].get<std::uint64_t>();
+    const std::uint64_t e = t["data_offsets"][1].get<std::uint64_t>();
+    if (b > e || e > data_size)
+      throw Error(where + ": data [" + std::to_string(b) + ", " + std::to_string(e) +
+                  ") lies beyond the file's " + std::to_string(data_size) +
+                  " data bytes (truncated file?)");
+    if (e - b != count * es)
+      throw Error(where + ": " + std::to_string(e - b) + " bytes do not match shape " +
+                  shape_str(v.shape) + " of " + v.dtype);
+    v.begin = b;
+    v.end = e;
+    st.tensors_[it.key()] = v;
+  }
+  st.data_.resize(data_size);
+  f.read(st.data_.data(), (std::streamsize)data_size);
+  if (!f) throw Error(path + ": read error (truncated file?)");
+  return st;
+}
+
+const TensorView& SafeTensors::info(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw Error(path_ + ": missing tensor '" + name + "'");
+  return it->second;
+}
+
+void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64_t>& shape,
+                           float* out) const {
+  const auto& v = info(name);
+  if (v.dtype != "F32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
+  if (v.shape != shape)
+    throw Error(path_ + ": tensor '" + name + "' has shape " + shape_str(v.shape) + ", expected " +
+                shape_str(shape));
+  std::memcpy(out, data_.data() + v.begin, v.end - v.begin);
+}
+
+std::vector<float> SafeTensors::f32(const std::string& name) const {
+  const auto& v = info(name);
+  if (v.dtype != "F32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
+  std::vector<float> r((v.end - v.begin) / 4);
+  std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
+  return r;
+}
+
+std::vector<std::int32_t> SafeTensors::i32(const std::string& name) const {
+  const auto& v = info(name);
+  if (v.dtype != "I32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected I32");
+  std::vector<std::int32_t> r((v.end - v.begin) / 4);
+  std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
+  return r;
+}
+
+static void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+    }
+    p += w;
+    n -= (std::size_t)w;
+  }
+}
+
+// Writes pieces to PATH.tmp, fsyncs, renames over PATH; removes the temp file on any failure.
+static void write_pieces_atomic(const std::string& path,
+                                const std::vector<std::pair<const char*, std::size_t>>& pieces) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(tmp + ": cannot create (" + std::strerror(errno) + ")");
+  try {
+    for (const auto& [p, n] : pieces) write_all(fd, p, n, tmp);
+    if (::fsync(fd) != 0) throw Error(tmp + ": fsync failed (" + std::strerror(errno) + ")");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw Error(tmp + ": close failed (" + std::strerror(errno) + ")");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": rename failed (" + std::strerror(e) + ")");
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& contents) {
+  write_pieces_atomic(path, {{contents.data(), contents.size()}});
+}
+
+void save_safetensors(const std::string& path, const std::vector<TensorOut>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  std::vector<const TensorOut*> sorted;
+  for (const auto& t : tensors) sorted.push_back(&t);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::size_t offset = 0;
+  std::vector<std::pair<const char*, std::size_t>> pieces;
+  for (const auto* t : sorted) {
+    std::size_t bytes = dtype_size(t->dtype);
+    if (!bytes) throw Error("save_safetensors: unknown dtype " + t->dtype);
+    for (auto d : t->shape) bytes *= (std::size_t)d;
+    header[t->name] = {{"dtype", t->dtype}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
+    pieces.push_back({static_cast<const char*>(t->data), bytes});
+    offset += bytes;
+  }
+  std::string h = header.dump();
+  while ((h.size() + 8) % 8) h.push_back(' ');
+  unsigned char len[8];
+  std::uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i) len[i] = (unsigned char)(n >> (8 * i));
+  pieces.insert(pieces.begin(), {h.data(), h.size()});
+  pieces.insert(pieces.begin(), {reinterpret_cast<const char*>(len), 8});
+  write_pieces_atomic(path, pieces);
+}
+
+}  // namespace nmt::model

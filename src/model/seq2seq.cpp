@@ -1,0 +1,317 @@
+#include "model/seq2seq.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "common/error.h"
+#include "common/rng.h"
+#include "model/layers.h"
+#include "tensor/ops.h"
+#include "text/vocab.h"
+
+namespace nmt::model {
+
+template <typename T>
+static T* grow(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+void Encoder::set_input(int S_, int B_, const int* src, const int* src_len) {
+  S = S_;
+  B = B_;
+  ids.assign(src, src + (std::size_t)S * B);
+  len.assign(src_len, src_len + B);
+  mask.resize((std::size_t)S * B);
+  for (int t = 0; t < S; ++t)
+    for (int b = 0; b < B; ++b) mask[(std::size_t)t * B + b] = t < len[b];
+}
+
+void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng) {
+  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim;
+  const std::size_t SB = (std::size_t)S * B;
+  float* x = grow(X, SB * E);
+  float* dm = nullptr;
+  if (p > 0.0f) {
+    dm = grow(drop, SB * E);
+    layers::dropout_mask((std::int64_t)(SB * E), p, *rng, dm);
+  }
+  layers::embedding_forward((int)SB, E, ids.data(), w.enc_emb, dm, x, E);
+  float* hs = grow(outputs, SB * 2 * H);
+  grow(gh, (std::size_t)B * 3 * H);
+  grow(h, (std::size_t)B * H);
+  for (int d = 0; d < 2; ++d) {
+    // Input projections of all time steps in one GEMM; only W_hh h stays in the time loop.
+    ops::linear_forward((int)SB, E, 3 * H, x, w.enc_w_ih[d], w.enc_b_ih[d], grow(gi[d], SB * 3 * H));
+    grow(hprev[d], SB * H);
+    grow(cache[d], SB * 4 * H);
+    std::fill(h.begin(), h.begin() + (std::size_t)B * H, 0.0f);
+    for (int p_ = 0; p_ < S; ++p_) {
+      const int t = d == 0 ? p_ : S - 1 - p_;
+      float* hp = hprev[d].data() + (std::size_t)t * B * H;
+      std::memcpy(hp, h.data(), sizeof(float) * B * H);
+      ops::linear_forward(B, H, 3 * H, hp, w.enc_w_hh[d], w.enc_b_hh[d], gh.data());
+      layers::gru_cell_forward(B, H, gi[d].data() + (std::size_t)t * B * 3 * H, gh.data(), hp,
+                               h.data(), cache[d].data() + (std::size_t)t * B * 4 * H,
+                               mask.data() + (std::size_t)t * B);
+      for (int b = 0; b < B; ++b) {
+        float* o = hs + ((std::size_t)t * B + b) * 2 * H + d * H;
+        if (mask[(std::size_t)t * B + b])
+          std::memcpy(o, h.data() + (std::size_t)b * H, sizeof(float) * H);
+        else
+          std::memset(o, 0, sizeof(float) * H);
+      }
+    }
+    // Final state: forward direction after its last real token, backward after position 0.
+    float* hc = grow(hcat, (std::size_t)B * 2 * H);
+    for (int b = 0; b < B; ++b)
+      std::memcpy(hc + (std::size_t)b * 2 * H + d * H, h.data() + (std::size_t)b * H,
+                  sizeof(float) * H);
+  }
+  float* s = grow(s0, (std::size_t)B * D);
+  ops::linear_forward(B, 2 * H, D, hcat.data(), w.enc_fc_w, w.enc_fc_b, s);
+  for (std::size_t i = 0; i < (std::size_t)B * D; ++i) s[i] = std::tanh(s[i]);
+  // Attention keys W_h Hs + b_att, once per batch (W_h = last 2H columns of W_att).
+  float* k = grow(keys, SB * D);
+  for (std::size_t i = 0; i < SB; ++i) std::memcpy(k + i * D, w.att_b, sizeof(float) * D);
+  ops::gemm(false, true, (int)SB, D, 2 * H, 1.0f, hs, 2 * H, w.att_w + D, D + 2 * H, 1.0f, k, D);
+}
+
+void Encoder::backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g) {
+  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim;
+  const std::size_t SB = (std::size_t)S * B;
+  // Keys: dW_h += dK^T Hs, db_att += colsum dK, dHs += dK W_h.
+  ops::gemm(true, false, D, 2 * H, (int)SB, 1.0f, d_keys.data(), D, outputs.data(), 2 * H, 1.0f,
+            g.att_w + D, D + 2 * H);
+  ops::add_colsum((int)SB, D, d_keys.data(), D, g.att_b);
+  ops::gemm(false, false, (int)SB, 2 * H, D, 1.0f, d_keys.data(), D, w.att_w + D, D + 2 * H, 1.0f,
+            d_outputs.data(), 2 * H);
+  // s0 = tanh(fc(hcat)).
+  std::vector<float>& dpre = dh_direct;  // reuse as [B,D] scratch before the GRU loop
+  grow(dpre, (std::size_t)B * std::max(D, H));
+  for (std::size_t i = 0; i < (std::size_t)B * D; ++i) dpre[i] = ds0[i] * (1.0f - s0[i] * s0[i]);
+  float* dhc = grow(dhcat, (std::size_t)B * 2 * H);
+  ops::linear_backward(B, 2 * H, D, dpre.data(), hcat.data(), w.enc_fc_w, dhc, g.enc_fc_w,
+                       g.enc_fc_b, false);
+  float* dx = grow(dX, SB * E);
+  grow(dh, (std::size_t)B * H);
+  for (int d = 0; d < 2; ++d) {
+    grow(dgi[d], SB * 3 * H);
+    grow(dgh[d], SB * 3 * H);
+    for (int b = 0; b < B; ++b)
+      std::memcpy(dh.data() + (std::size_t)b * H, dhc + (std::size_t)b * 2 * H + d * H,
+                  sizeof(float) * H);
+    for (int p_ = S - 1; p_ >= 0; --p_) {
+      const int t = d == 0 ? p_ : S - 1 - p_;
+      const unsigned char* m = mask.data() + (std::size_t)t * B;
+      for (int b = 0; b < B; ++b) {
+        if (!m[b]) continue;
+        const float* src = d_outputs.data() + ((std::size_t)t * B + b) * 2 * H + d * H;
+        float* dst = dh.data() + (std::size_t)b * H;
+        for (int k = 0; k < H; ++k) dst[k] += src[k];
+      }
+      float* dgh_t = dgh[d].data() + (std::size_t)t * B * 3 * H;
+      layers::gru_cell_backward(B, H, dh.data(), hprev[d].data() + (std::size_t)t * B * H,
+                                cache[d].data() + (std::size_t)t * B * 4 * H,
+                                dgi[d].data() + (std::size_t)t * B * 3 * H, dgh_t,
+                                dh_direct.data(), m);
+      std::memcpy(dh.data(), dh_direct.data(), sizeof(float) * B * H);
+      ops::gemm(false, false, B, H, 3 * H, 1.0f, dgh_t, 3 * H, w.enc_w_hh[d], H, 1.0f, dh.data(), H);
+    }
+    // Weight gradients of all time steps in one GEMM each.
+    ops::linear_backward((int)SB, E, 3 * H, dgi[d].data(), X.data(), w.enc_w_ih[d], dx,
+                         g.enc_w_ih[d], g.enc_b_ih[d], d == 1);
+    ops::linear_backward((int)SB, H, 3 * H, dgh[d].data(), hprev[d].data(), nullptr, nullptr,
+                         g.enc_w_hh[d], g.enc_b_hh[d], false);
+  }
+  layers::embedding_backward((int)SB, E, ids.data(), dx, E, drop.empty() ? nullptr : drop.data(),
+                             g.enc_emb);
+}
+
+double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
+                              const std::vector<unsigned char>& coins, float dropout, Rng* rng) {
+  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, V = c.trg_vocab_size;
+  const int C = 2 * H, XI = E + C, LO = D + C + E;
+  S_ = batch.src_len;
+  T_ = batch.trg_len;
+  B_ = batch.batch;
+  V_ = V;
+  C_ = C;
+  D_ = D;
+  const int S = S_, T = T_, B = B_;
+  if (T < 2) throw Error("target batch needs at least <sos> and <eos>");
+  if ((int)coins.size() < T) throw Error("teacher-forcing coins shorter than the target");
+  // Internal order: longest target first, so step t works on rows [0, n_t).
+  order_.resize(B);
+  std::iota(order_.begin(), order_.end(), 0);
+  std::stable_sort(order_.begin(), order_.end(), [&](int a, int b) {
+    return batch.trg_lengths[a] > batch.trg_lengths[b];
+  });
+  row_of_.resize(B);
+  for (int i = 0; i < B; ++i) row_of_[order_[i]] = i;
+  std::vector<int>& src = enc_.ids;  // reorder columns of src into the encoder's input
+  src.resize((std::size_t)S * B);
+  std::vector<int> len(B);
+  trg_.resize((std::size_t)T * B);
+  for (int i = 0; i < B; ++i) {
+    const int b = order_[i];
+    len[i] = batch.src_lengths[b];
+    for (int t = 0; t < S; ++t) src[(std::size_t)t * B + i] = batch.src[(std::size_t)t * B + b];
+    for (int t = 0; t < T; ++t) trg_[(std::size_t)t * B + i] = batch.trg[(std::size_t)t * B + b];
+  }
+  enc_.set_input(S, B, std::vector<int>(src).data(), len.data());
+  enc_.forward(c, w, dropout, rng);
+
+  n_.assign(T + 1, 0);
+  r_.assign(T + 1, 0);
+  N_ = 0;
+  for (int t = 1; t < T; ++t) {
+    int n = 0;
+    while (n < B && batch.trg_lengths[order_[n]] > t) ++n;
+    n_[t] = n;
+    r_[t] = (int)N_;
+    N_ += n;
+  }
+  r_[T] = (int)N_;
+  const std::size_t N = (std::size_t)N_;
+  int* y = grow(y_in_, N);
+  int* tgt = grow(target_, N);
+  float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
+  if (dm) layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
+  float* sp_all = grow(s_prev_, N * D);
+  float* cache = grow(cache_, N * 4 * D);
+  float* energy = grow(energy_, N * S * D);
+  float* attn = grow(attn_, N * S);
+  float* x = grow(x_, N * XI);
+  float* out = grow(out_, N * LO);
+  float* logits = grow(logits_, N * V);
+  float* s = grow(s_, (std::size_t)B * D);
+  float* q = grow(q_, (std::size_t)B * D);
+  float* gi = grow(gi_, (std::size_t)B * 3 * D);
+  float* gh = grow(gh_, (std::size_t)B * 3 * D);
+  float* ctx = grow(ctx_, (std::size_t)B * C);
+  std::memcpy(s, enc_.s0.data(), sizeof(float) * B * D);
+  for (int i = 0; i < n_[1]; ++i) y[i] = trg_[i];  // <sos>
+  for (int t = 1; t < T; ++t) {
+    const int n = n_[t];
+    const std::size_t r = r_[t];
+    for (int i = 0; i < n; ++i) tgt[r + i] = trg_[(std::size_t)t * B + i];
+    float* sp = sp_all + r * D;
+    std::memcpy(sp, s, sizeof(float) * n * D);
+    // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
+    ops::gemm(false, true, n, D, D, 1.0f, sp, D, w.att_w, D + C, 0.0f, q, D);
+    layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
+                              len.data(), energy + r * S * D, attn + r * S, ctx);
+    float* xt = x + r * XI;
+    float* ot = out + r * LO;
+    layers::embedding_forward(n, E, y + r, w.dec_emb, dm ? dm + r * E : nullptr, xt, XI);
+    for (int i = 0; i < n; ++i) {
+      std::memcpy(xt + (std::size_t)i * XI + E, ctx + (std::size_t)i * C, sizeof(float) * C);
+      std::memcpy(ot + (std::size_t)i * LO + D, ctx + (std::size_t)i * C, sizeof(float) * C);
+      std::memcpy(ot + (std::size_t)i * LO + D + C, xt + (std::size_t)i * XI, sizeof(float) * E);
+    }
+    ops::linear_forward(n, XI, 3 * D, xt, w.dec_w_ih, w.dec_b_ih, gi);
+    ops::linear_forward(n, D, 3 * D, sp, w.dec_w_hh, w.dec_b_hh, gh);
+    layers::gru_cell_forward(n, D, gi, gh, sp, s, cache + r * 4 * D);
+    for (int i = 0; i < n; ++i)
+      std::memcpy(ot + (std::size_t)i * LO, s + (std::size_t)i * D, sizeof(float) * D);
+    float* lt = logits + r * V;
+    ops::linear_forward(n, LO, V, ot, w.out_w, w.out_b, lt, LO, V);
+    if (t + 1 < T) {
+      const int n_next = n_[t + 1];
+      int* y_next = y + r_[t + 1];
+      if (coins[t]) {
+        for (int i = 0; i < n_next; ++i) y_next[i] = trg_[(std::size_t)t * B + i];
+      } else {
+        layers::argmax_rows(n_next, V, lt, y_next);
+      }
+    }
+  }
+  return layers::softmax_ce_forward((int)N, V, logits, tgt, grow(lse_, N));
+}
+
+void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g, float scale) {
+  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, V = c.trg_vocab_size;
+  const int C = 2 * H, XI = E + C, LO = D + C + E;
+  const int S = S_, T = T_, B = B_;
+  const std::size_t N = (std::size_t)N_;
+  const std::size_t SB = (std::size_t)S * B;
+  // Output layer, batched over all time steps: dlogits in place of logits.
+  float* dl = logits_.data();
+  layers::softmax_ce_backward((int)N, V, dl, target_.data(), lse_.data(), scale, dl);
+  float* dout = grow(dout_, N * LO);
+  ops::linear_backward((int)N, LO, V, dl, out_.data(), w.out_w, dout, g.out_w, g.out_b, false);
+
+  float* dgi = grow(dgi_, N * 3 * D);
+  float* dgh = grow(dgh_, N * 3 * D);
+  float* dq = grow(dq_, N * D);
+  float* ds = grow(ds_, (std::size_t)B * D);
+  float* dsp = grow(ds_prev_, (std::size_t)B * D);
+  float* dx = grow(dx_, (std::size_t)B * XI);
+  float* dctx = grow(dctx_, (std::size_t)B * C);
+  float* de = grow(de_, (std::size_t)B * E);
+  std::fill(ds, ds + (std::size_t)B * D, 0.0f);
+  std::fill_n(grow(enc_.d_keys, SB * D), SB * D, 0.0f);
+  std::fill_n(grow(enc_.d_outputs, SB * C), SB * C, 0.0f);
+  const float* dm = drop_.empty() ? nullptr : drop_.data();
+  for (int t = T - 1; t >= 1; --t) {
+    const int n = n_[t];
+    const std::size_t r = r_[t];
+    const float* dot = dout + r * LO;
+    for (int i = 0; i < n; ++i) {
+      const float* src = dot + (std::size_t)i * LO;
+      float* d = ds + (std::size_t)i * D;
+      for (int k = 0; k < D; ++k) d[k] += src[k];
+    }
+    const float* sp = s_prev_.data() + r * D;
+    layers::gru_cell_backward(n, D, ds, sp, cache_.data() + r * 4 * D, dgi + r * 3 * D,
+                              dgh + r * 3 * D, dsp);
+    ops::gemm(false, false, n, XI, 3 * D, 1.0f, dgi + r * 3 * D, 3 * D, w.dec_w_ih, XI, 0.0f, dx, XI);
+    for (int i = 0; i < n; ++i) {
+      const float* o = dot + (std::size_t)i * LO;
+      const float* xi = dx + (std::size_t)i * XI;
+      float* dc = dctx + (std::size_t)i * C;
+      float* dei = de + (std::size_t)i * E;
+      for (int k = 0; k < C; ++k) dc[k] = o[D + k] + xi[E + k];
+      for (int k = 0; k < E; ++k) dei[k] = o[D + C + k] + xi[k];
+    }
+    layers::embedding_backward(n, E, y_in_.data() + r, de, E, dm ? dm + r * E : nullptr, g.dec_emb);
+    ops::gemm(false, false, n, D, 3 * D, 1.0f, dgh + r * 3 * D, 3 * D, w.dec_w_hh, D, 1.0f, dsp, D);
+    layers::attention_backward(n, S, B, D, C, dctx, energy_.data() + r * S * D,
+                               attn_.data() + r * S, enc_.outputs.data(), w.att_v,
+                               enc_.len.data(), dq + r * D, enc_.d_keys.data(),
+                               enc_.d_outputs.data(), g.att_v);
+    ops::gemm(false, false, n, D, D, 1.0f, dq + r * D, D, w.att_w, D + C, 1.0f, dsp, D);
+    std::memcpy(ds, dsp, sizeof(float) * n * D);
+  }
+  // Decoder weight gradients of all steps in one GEMM each.
+  ops::linear_backward((int)N, XI, 3 * D, dgi, x_.data(), nullptr, nullptr, g.dec_w_ih, g.dec_b_ih,
+                       false);
+  ops::linear_backward((int)N, D, 3 * D, dgh, s_prev_.data(), nullptr, nullptr, g.dec_w_hh,
+                       g.dec_b_hh, false);
+  ops::gemm(true, false, D, D, (int)N, 1.0f, dq, D, s_prev_.data(), D, 1.0f, g.att_w, D + C);
+  enc_.backward(c, w, ds, g);
+}
+
+const float* TrainingGraph::logits(int t, int b) const {
+  const int i = row_of_[b];
+  if (t < 1 || t >= T_ || i >= n_[t]) return nullptr;
+  return logits_.data() + ((std::size_t)r_[t] + i) * V_;
+}
+
+const float* TrainingGraph::attention(int t, int b) const {
+  const int i = row_of_[b];
+  if (t < 1 || t >= T_ || i >= n_[t]) return nullptr;
+  return attn_.data() + ((std::size_t)r_[t] + i) * S_;
+}
+
+const float* TrainingGraph::encoder_output(int j, int b) const {
+  return enc_.outputs.data() + ((std::size_t)j * B_ + row_of_[b]) * C_;
+}
+
+const float* TrainingGraph::s0(int b) const {
+  return enc_.s0.data() + (std::size_t)row_of_[b] * D_;
+}
+
+}  // namespace nmt::model

@@ -1,0 +1,77 @@
+#pragma once
+// The seed model (design §2): bidirectional GRU encoder, additive attention, GRU decoder.
+// Encoder and the teacher-forced/free-running training graph with its exact backward.
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+#include "model/params.h"
+#include "text/batch.h"
+
+namespace nmt {
+class Rng;
+}
+
+namespace nmt::model {
+
+// Encoder activations for one batch [S, B] (kept for the backward and for decoding).
+struct Encoder {
+  int S = 0, B = 0;
+  std::vector<int> ids;              // [S,B]
+  std::vector<int> len;              // [B]
+  std::vector<unsigned char> mask;   // [S,B] 1 where t < len[b]
+  std::vector<float> drop, X;        // [S,B,E] dropout mask, dropped embeddings
+  std::vector<float> gi[2];          // [S,B,3H] input projections per direction
+  std::vector<float> hprev[2];       // [S,B,H] state before time t (per direction)
+  std::vector<float> cache[2];       // [S,B,4H] GRU gates
+  std::vector<float> gh, h;          // [B,3H], [B,H] scratch
+  std::vector<float> outputs;        // Hs [S,B,2H], zero at pad positions
+  std::vector<float> hcat;           // [B,2H] = [h_fwd_last ; h_bwd_first]
+  std::vector<float> s0;             // [B,D]
+  std::vector<float> keys;           // [S,B,D] = Hs W_h^T + b_att (attention precomputation)
+  // backward scratch
+  std::vector<float> d_outputs, d_keys, dgi[2], dgh[2], dh, dh_direct, dX, dhcat;
+
+  // Sets ids/len from a time-major [S,B] id array and the lengths [B].
+  void set_input(int S, int B, const int* src, const int* src_len);
+  // Runs the encoder (dropout p with rng when training; p = 0 for inference).
+  void forward(const ModelConfig& c, const Weights& w, float p, Rng* rng);
+  // Given d_outputs [S,B,2H], d_keys [S,B,D] (already filled) and ds0 [B,D]: accumulates grads.
+  void backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g);
+};
+
+// One training/scoring pass over a batch with teacher-forcing coins, and its backward.
+// Rows are internally ordered by target length (longest first) so that each decoder step works
+// on the prefix of sentences still running: no compute or loss on padding.
+class TrainingGraph {
+ public:
+  // coins[t] (t = 1..T-1): 1 feeds the reference token trg[t] to step t+1, 0 the model's argmax.
+  // Returns the summed cross-entropy over non-pad target tokens (positions 1..T-1).
+  double forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
+                 const std::vector<unsigned char>& coins, float dropout, Rng* rng);
+  // Gradient of (summed loss * scale) accumulated into g (call after forward).
+  void backward(const ModelConfig& c, const Weights& w, Weights& g, float scale);
+
+  long tokens() const { return N_; }
+  // Views for tests and `nmt explain`, by the batch's own column b.
+  const float* logits(int t, int b) const;  // [Vt], only for t < trg_len[b]
+  const float* attention(int t, int b) const;  // [S]
+  const float* encoder_output(int j, int b) const;  // [2H]
+  const float* s0(int b) const;  // [D]
+  const Encoder& encoder() const { return enc_; }
+
+ private:
+  Encoder enc_;
+  int S_ = 0, T_ = 0, B_ = 0, V_ = 0, C_ = 0, D_ = 0;
+  long N_ = 0;
+  std::vector<int> order_, row_of_;     // internal row -> batch column, and back
+  std::vector<int> n_, r_;              // active rows and row offset of each step t
+  std::vector<int> trg_;                // [T,B] internal order
+  std::vector<int> y_in_, target_;      // [N]
+  std::vector<float> drop_, s_prev_, cache_, energy_, attn_, x_, out_, logits_, lse_;
+  std::vector<float> s_, q_, gi_, gh_, ctx_;
+  // backward
+  std::vector<float> dout_, dgi_, dgh_, dq_, ds_, ds_prev_, dx_, dctx_, de_;
+};
+
+}  // namespace nmt::model

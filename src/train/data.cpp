@@ -1,0 +1,34 @@
+#include "train/data.h"
+
+namespace nmt::train {
+
+TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, text::Lang src_lang,
+                                text::Lang trg_lang, bool lowercase) {
+  TokenizedCorpus tc;
+  tc.src.reserve(pc.src.size());
+  tc.trg.reserve(pc.trg.size());
+  for (const auto& s : pc.src) tc.src.push_back(text::tokenize(s, src_lang, lowercase));
+  for (const auto& s : pc.trg) tc.trg.push_back(text::tokenize(s, trg_lang, lowercase));
+  return tc;
+}
+
+static std::vector<int> encode_one(const std::vector<std::string>& toks, const text::Vocab& v,
+                                   int max_len, long& truncated) {
+  std::vector<int> ids = v.encode(toks);
+  if (max_len >= 3 && (int)ids.size() > max_len) {
+    ids.resize(max_len);
+    ids.back() = text::EOS;
+    ++truncated;
+  }
+  return ids;
+}
+
+EncodedCorpus encode_corpus(const TokenizedCorpus& tc, const text::Vocab& src_vocab,
+                            const text::Vocab& trg_vocab, int max_len) {
+  EncodedCorpus ec;
+  for (const auto& s : tc.src) ec.src.push_back(encode_one(s, src_vocab, max_len, ec.truncated));
+  for (const auto& s : tc.trg) ec.trg.push_back(encode_one(s, trg_vocab, max_len, ec.truncated));
+  return ec;
+}
+
+}  // namespace nmt::train

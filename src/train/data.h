@@ -1,0 +1,27 @@
+#pragma once
+// Tokenized, id-encoded parallel data (design §1): each sentence framed as <sos> w1..wn <eos>.
+#include <string>
+#include <vector>
+
+#include "text/corpus.h"
+#include "text/tokenizer.h"
+#include "text/vocab.h"
+
+namespace nmt::train {
+
+struct TokenizedCorpus {
+  std::vector<std::vector<std::string>> src, trg;
+};
+
+struct EncodedCorpus {
+  std::vector<std::vector<int>> src, trg;  // framed ids
+  long truncated = 0;                      // sentences cut to max_len
+};
+
+TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, text::Lang src_lang,
+                                text::Lang trg_lang, bool lowercase);
+// Frames and encodes; sentences longer than max_len ids (incl. <sos>/<eos>) are truncated.
+EncodedCorpus encode_corpus(const TokenizedCorpus& tc, const text::Vocab& src_vocab,
+                            const text::Vocab& trg_vocab, int max_len);
+
+}  // namespace nmt::train

@@ -1,0 +1,290 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/rng.h"
+#include "eval/score.h"
+#include "model/checkpoint.h"
+#include "model/safetensors.h"
+#include "model/seq2seq.h"
+#include "tensor/ops.h"
+#include "train/data.h"
+#include "train/progress.h"
+
+namespace nmt::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Everything needed to continue a run exactly where it stopped (besides weights and Adam moments).
+struct RunState {
+  int epoch = 0;            // 0-based epoch in progress
+  long batch_in_epoch = 0;  // batches of this epoch already done
+  long step = 0;            // updates so far
+  std::array<std::uint64_t, 4> rng{};
+  double best_valid = INFINITY;
+  double epoch_loss = 0;    // summed loss / tokens / seconds of the epoch in progress
+  long epoch_tokens = 0;
+  double epoch_seconds = 0;
+  json log = json::array();
+
+  json to_json() const {
+    return {{"epoch", epoch}, {"batch_in_epoch", batch_in_epoch}, {"step", step},
+            {"rng", rng},     {"best_valid", std::isfinite(best_valid) ? json(best_valid) : json()},
+            {"epoch_loss", epoch_loss}, {"epoch_tokens", epoch_tokens},
+            {"epoch_seconds", epoch_seconds}, {"log", log}};
+  }
+  static RunState from_json(const json& j) {
+    RunState s;
+    s.epoch = j.at("epoch");
+    s.batch_in_epoch = j.at("batch_in_epoch");
+    s.step = j.at("step");
+    s.rng = j.at("rng");
+    s.best_valid = j.at("best_valid").is_null() ? INFINITY : j.at("best_valid").get<double>();
+    s.epoch_loss = j.at("epoch_loss");
+    s.epoch_tokens = j.at("epoch_tokens");
+    s.epoch_seconds = j.at("epoch_seconds");
+    s.log = j.at("log");
+    return s;
+  }
+};
+
+std::string state_path(const std::string& out) { return out + "/train_state.safetensors"; }
+
+void save_state(const std::string& out, const model::Model& m, const model::ParamBuffer& adam_m,
+                const model::ParamBuffer& adam_v, const RunState& st, const json& options) {
+  const std::vector<std::int64_t> shape{(std::int64_t)m.params.size()};
+  model::save_safetensors(state_path(out),
+                          {{"params", "F32", shape, m.params.data()},
+                           {"adam.m", "F32", shape, adam_m.data()},
+                           {"adam.v", "F32", shape, adam_v.data()}},
+                          {{"state", st.to_json().dump()}, {"options", options.dump()}});
+}
+
+void write_log(const std::string& out, const RunState& st) {
+  std::string text;
+  for (const auto& line : st.log) text += line.dump() + "\n";
+  model::write_file_atomic(out + "/log.jsonl", text);
+}
+
+void check_writable(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir + ": cannot create output directory (" + ec.message() + ")");
+  if (::access(dir.c_str(), W_OK) != 0) throw Error(dir + ": output directory is not writable");
+}
+
+long peak_rss_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+  return -1;
+}
+
+}  // namespace
+
+void train(const TrainOptions& opt) {
+  using clock = std::chrono::steady_clock;
+  if (opt.batch <= 0) throw Error("--batch must be positive");
+  if (opt.epochs <= 0) throw Error("--epochs must be positive");
+  ops::set_threads(opt.threads);
+  const std::string& out = opt.out_dir;
+  const bool have_state = fs::exists(state_path(out));
+  if (opt.resume && !have_state)
+    throw Error(out + ": nothing to resume (no train_state.safetensors); drop --resume to start");
+  if (!opt.resume && (have_state || fs::exists(out + "/model.safetensors")))
+    throw Error(out + ": already holds a run; add --resume to continue it or choose another --out");
+  check_writable(out);
+
+  // Data.
+  auto read_split = [&](const char* split, long limit) {
+    auto pc = text::read_parallel(text::split_path(opt.data_dir, split, "de"),
+                                  text::split_path(opt.data_dir, split, "en"));
+    if (limit > 0 && (long)pc.src.size() > limit) {
+      pc.src.resize(limit);
+      pc.trg.resize(limit);
+    }
+    return pc;
+  };
+  const auto train_pc = read_split("train", opt.train_limit);
+  const auto valid_pc = read_split("val", opt.valid_limit);
+  if (train_pc.src.empty()) throw Error(opt.data_dir + ": no training pairs");
+  if (valid_pc.src.empty()) throw Error(opt.data_dir + ": no validation pairs");
+  const auto train_tok = tokenize_corpus(train_pc, text::Lang::De, text::Lang::En, true);
+  const auto valid_tok = tokenize_corpus(valid_pc, text::Lang::De, text::Lang::En, true);
+
+  model::Model m;
+  model::ParamBuffer adam_m, adam_v;
+  RunState st;
+  Rng rng(opt.seed ^ 0x5eed5eedULL);
+  if (opt.resume) {
+    auto src_vocab = text::Vocab::load(out + "/vocab.src.txt");
+    auto trg_vocab = text::Vocab::load(out + "/vocab.trg.txt");
+    const auto cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
+                                                   out + "/config.json");
+    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
+    const auto sf = model::SafeTensors::load(state_path(out));
+    const std::vector<std::int64_t> shape{(std::int64_t)m.params.size()};
+    adam_m = model::ParamBuffer(m.params.size());
+    adam_v = model::ParamBuffer(m.params.size());
+    sf.read_f32("params", shape, m.params.data());
+    sf.read_f32("adam.m", shape, adam_m.data());
+    sf.read_f32("adam.v", shape, adam_v.data());
+    try {
+      st = RunState::from_json(json::parse(sf.metadata().at("state")));
+    } catch (const std::exception& e) {
+      throw Error(state_path(out) + ": bad training state (" + e.what() + ")");
+    }
+    rng.set_state(st.rng);
+    std::printf("resuming %s at epoch %d, batch %ld (step %ld)\n", out.c_str(), st.epoch + 1,
+                st.batch_in_epoch, st.step);
+  } else {
+    auto src_vocab = text::Vocab::build(train_tok.src, 2);
+    auto trg_vocab = text::Vocab::build(train_tok.trg, 2);
+    auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
+    cfg.emb_dim = opt.emb_dim;
+    cfg.enc_hid_dim = opt.enc_hid_dim;
+    cfg.dec_hid_dim = opt.dec_hid_dim;
+    cfg.dropout = opt.dropout;
+    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
+    adam_m = model::ParamBuffer(m.params.size());
+    adam_v = model::ParamBuffer(m.params.size());
+    m.src_vocab.save(out + "/vocab.src.txt");
+    m.trg_vocab.save(out + "/vocab.trg.txt");
+    model::write_file_atomic(out + "/config.json", m.config.to_json().dump(2) + "\n");
+  }
+  const auto& cfg = m.config;
+  const auto train_data = encode_corpus(train_tok, m.src_vocab, m.trg_vocab, opt.max_len);
+  const auto valid_data = encode_corpus(valid_tok, m.src_vocab, m.trg_vocab, opt.max_len);
+  std::printf("data: %zu training pairs (%zu empty skipped, %ld sentences truncated to %d), %zu "
+              "validation pairs\n",
+              train_data.src.size(), train_pc.skipped_empty, train_data.truncated, opt.max_len,
+              valid_data.src.size());
+  std::printf("model: %d src / %d trg words, %zu parameters, %d threads\n", cfg.src_vocab_size,
+              cfg.trg_vocab_size, model::parameter_count(cfg), ops::threads());
+  std::fflush(stdout);
+
+  const json options = {{"batch", opt.batch},   {"seed", opt.seed},
+                        {"lr", opt.lr},         {"clip", opt.clip},
+                        {"teacher_forcing", opt.teacher_forcing},
+                        {"epochs", opt.epochs}, {"max_len", opt.max_len},
+                        {"bucket", opt.bucket}, {"threads", opt.threads}};
+  model::ParamBuffer grads(m.params.size());
+  model::Weights g = model::bind_weights(grads.data(), cfg);
+  model::TrainingGraph graph;
+  std::vector<int> lengths(train_data.src.size());
+  for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)train_data.src[i].size();
+  text::BatchPlan plan{opt.batch, true, opt.bucket, opt.seed};
+  Progress progress(opt.progress);
+
+  bool stop = false;
+  for (; st.epoch < opt.epochs && !stop; ++st.epoch, st.batch_in_epoch = 0) {
+    const auto batches = text::plan_batches(lengths, plan, st.epoch);
+    progress.start_epoch(st.epoch + 1, opt.epochs, (long)batches.size(), st.batch_in_epoch);
+    auto t0 = clock::now();
+    const double seconds_before = st.epoch_seconds;
+    for (; st.batch_in_epoch < (long)batches.size(); ++st.batch_in_epoch) {
+      if (opt.max_steps > 0 && st.step >= opt.max_steps) {
+        stop = true;
+        break;
+      }
+      const auto batch = text::make_batch(train_data.src, train_data.trg, batches[st.batch_in_epoch]);
+      std::vector<unsigned char> coins(batch.trg_len);
+      for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
+      grads.zero();
+      const double loss_sum = graph.forward(cfg, m.w, batch, coins, opt.dropout, &rng);
+      const long ntok = graph.tokens();
+      if (!std::isfinite(loss_sum))
+        throw Error("step " + std::to_string(st.step + 1) + ": loss is " +
+                    (std::isnan(loss_sum) ? "NaN" : "Inf") +
+                    "; stopped (the last saved checkpoint in " + out + " is intact)");
+      graph.backward(cfg, m.w, g, 1.0f / ntok);
+      const double norm = std::sqrt(ops::sum_squares(grads.data(), grads.size()));
+      if (!std::isfinite(norm))
+        throw Error("step " + std::to_string(st.step + 1) +
+                    ": gradient is not finite; stopped (the last saved checkpoint in " + out +
+                    " is intact)");
+      const double clip_coef = opt.clip / (norm + 1e-6);
+      if (clip_coef < 1.0) ops::scale(grads.data(), grads.size(), (float)clip_coef);
+      ++st.step;
+      ops::adam_update(m.params.data(), grads.data(), adam_m.data(), adam_v.data(), m.params.size(),
+                       opt.lr, 0.9f, 0.999f, 1e-8f, st.step);
+      st.epoch_loss += loss_sum;
+      st.epoch_tokens += ntok;
+      st.epoch_seconds = seconds_before + std::chrono::duration<double>(clock::now() - t0).count();
+      progress.update(st.batch_in_epoch + 1, st.epoch_loss / st.epoch_tokens,
+                      st.epoch_tokens / std::max(st.epoch_seconds, 1e-9));
+      if (opt.save_every > 0 && st.step % opt.save_every == 0 &&
+          st.batch_in_epoch + 1 < (long)batches.size()) {
+        RunState snapshot = st;
+        snapshot.batch_in_epoch = st.batch_in_epoch + 1;
+        snapshot.rng = rng.state();
+        save_state(out, m, adam_m, adam_v, snapshot, options);
+      }
+    }
+    progress.finish_epoch();
+    if (st.epoch_tokens == 0) break;  // --max-steps reached exactly at an epoch boundary
+    // Validation, log line, best and last checkpoints.
+    const auto v = eval::corpus_loss(cfg, m.w, valid_data.src, valid_data.trg, 128);
+    const double train_loss = st.epoch_loss / st.epoch_tokens;
+    const bool best = v.loss_free < st.best_valid;
+    json line = {{"epoch", st.epoch + 1},
+                 {"step", st.step},
+                 {"complete", !stop},
+                 {"train_loss", train_loss},
+                 {"train_ppl", std::exp(train_loss)},
+                 {"valid_loss", v.loss},
+                 {"valid_ppl", v.ppl},
+                 {"valid_loss_free", v.loss_free},
+                 {"valid_ppl_free", v.ppl_free},
+                 {"epoch_time_s", st.epoch_seconds},
+                 {"tokens_per_s", st.epoch_tokens / std::max(st.epoch_seconds, 1e-9)},
+                 {"best", best},
+                 {"peak_rss_mb", peak_rss_mb()}};
+    std::printf("epoch %d | step %ld | train loss %.3f ppl %.2f | valid loss %.3f ppl %.2f | "
+                "valid ppl_free %.2f | %.0fs, %.0f tok/s%s\n",
+                st.epoch + 1, st.step, train_loss, std::exp(train_loss), v.loss, v.ppl,
+                v.ppl_free, st.epoch_seconds, line["tokens_per_s"].get<double>(),
+                best ? " | best so far, saved" : "");
+    std::fflush(stdout);
+    st.log.push_back(line);
+    if (best) {
+      st.best_valid = v.loss_free;
+      model::save_model(out, m,
+                        {{"training", {{"epoch", st.epoch + 1}, {"step", st.step},
+                                       {"valid_loss", v.loss}, {"valid_ppl", v.ppl},
+                                       {"valid_ppl_free", v.ppl_free}, {"options", options}}}});
+    }
+    RunState next = st;
+    next.rng = rng.state();
+    next.epoch_loss = 0;
+    next.epoch_tokens = 0;
+    next.epoch_seconds = 0;
+    if (!stop) {
+      next.epoch = st.epoch + 1;
+      next.batch_in_epoch = 0;
+    }
+    save_state(out, m, adam_m, adam_v, next, options);
+    write_log(out, st);
+    if (!stop) {
+      st.epoch_loss = 0;
+      st.epoch_tokens = 0;
+      st.epoch_seconds = 0;
+    }
+  }
+  std::printf("done: %ld steps, best valid ppl_free %.2f, peak memory %ld MB; model in %s\n",
+              st.step, std::exp(st.best_valid), peak_rss_mb(), out.c_str());
+}
+
+}  // namespace nmt::train
