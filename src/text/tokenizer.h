@@ -9,6 +9,9 @@ namespace nmt::text {
 enum class Lang { De, En };
 Lang lang_from_code(std::string_view code);  // "de" / "en"; throws nmt::Error otherwise
 
+// UTF-8 aware lowercasing (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic; ß stays).
+std::string to_lower(std::string_view s);
+
 // Splits one line into word tokens; lowercases (UTF-8 aware: Ä→ä, ß stays) when asked.
 // Input must be valid UTF-8 (corpus reader checks it).
 std::vector<std::string> tokenize(std::string_view line, Lang lang, bool lowercase = true);
