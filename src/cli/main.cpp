@@ -5,8 +5,10 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "tensor/ops.h"
 
 int main(int argc, char** argv) {
+  nmt::ops::ensure_fast_blas(argv);
   CLI::App app{"nmt - fast, exact attention-based neural machine translation (GRU + Bahdanau)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "nmt 0.1.0");

@@ -14,7 +14,6 @@ void add_translate(CLI::App& app) { add_stub(app, "translate", "Translate stdin 
 void add_eval(CLI::App& app) { add_stub(app, "eval", "Loss, perplexity and BLEU on a test set"); }
 void add_attention(CLI::App& app) { add_stub(app, "attention", "Attention heatmap (SVG or text)"); }
 void add_explain(CLI::App& app) { add_stub(app, "explain", "The seed walkthrough on a real batch"); }
-void add_bench(CLI::App& app) { add_stub(app, "bench", "Training and translation speed"); }
 
 std::string default_data_dir() { return std::string(NMT_SOURCE_DIR) + "/data/multi30k"; }
 

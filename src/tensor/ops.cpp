@@ -3,7 +3,11 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace nmt::ops {
 
@@ -79,6 +83,24 @@ void adam_update(float* w, const float* g, float* m, float* v, std::size_t n, fl
     v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
     w[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
   }
+}
+
+const char* blas_core_name() { return openblas_get_corename(); }
+
+void ensure_fast_blas(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user (or our re-exec) chose already
+  const std::string core = openblas_get_corename();
+  const bool generic = core == "Prescott" || core == "Core2" || core == "Nehalem" ||
+                       core == "prescott" || core == "core2" || core == "nehalem";
+  if (!generic) return;
+  const char* want = nullptr;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    want = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    want = "Haswell";
+  if (!want) return;
+  setenv("OPENBLAS_CORETYPE", want, 1);
+  execv("/proc/self/exe", argv);  // only returns on failure: carry on with the slow kernels
 }
 
 void set_threads(int threads) {

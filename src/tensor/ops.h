@@ -57,6 +57,13 @@ bool all_finite(const float* x, std::size_t n);
 void adam_update(float* w, const float* g, float* m, float* v, std::size_t n, float lr, float beta1,
                  float beta2, float eps, long step);
 
+// OpenBLAS picks its kernels when it loads; on CPUs it does not know (e.g. a virtualised
+// Sapphire Rapids) it falls back to SSE3 "Prescott" kernels, 5x slower. When that happened and
+// the CPU has AVX-512 (or AVX2), this sets OPENBLAS_CORETYPE and re-executes the program once.
+// Returns only when no re-exec was needed (or it failed).
+void ensure_fast_blas(char** argv);
+const char* blas_core_name();
+
 // Threads used by BLAS and our parallel loops.
 void set_threads(int threads);
 int threads();

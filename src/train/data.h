@@ -18,6 +18,9 @@ struct EncodedCorpus {
   long truncated = 0;                      // sentences cut to max_len
 };
 
+// Reads split "train"/"val"/"test" of DIR (de→en), keeping the first `limit` pairs if > 0.
+text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit = 0);
+
 TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, text::Lang src_lang,
                                 text::Lang trg_lang, bool lowercase);
 // Frames and encodes; sentences longer than max_len ids (incl. <sos>/<eos>) are truncated.

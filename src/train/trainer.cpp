@@ -94,6 +94,31 @@ long peak_rss_mb() {
 
 }  // namespace
 
+Updater::Updater(model::Model& m)
+    : adam_m(m.params.size()), adam_v(m.params.size()), m_(m), grads_(m.params.size()),
+      g_(model::bind_weights(grads_.data(), m.config)) {}
+
+double Updater::step(const text::Batch& batch, Rng& rng, const TrainOptions& opt) {
+  std::vector<unsigned char> coins(batch.trg_len);
+  for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
+  grads_.zero();
+  const double loss_sum = graph_.forward(m_.config, m_.w, batch, coins, opt.dropout, &rng);
+  const std::string where = "step " + std::to_string(steps + 1) + ": ";
+  const std::string intact = "; stopped, the last saved checkpoint is intact";
+  if (!std::isfinite(loss_sum))
+    throw Error(where + "loss is " + (std::isnan(loss_sum) ? "NaN" : "Inf") + intact);
+  graph_.backward(m_.config, m_.w, g_, 1.0f / graph_.tokens());
+  const double norm = std::sqrt(ops::sum_squares(grads_.data(), grads_.size()));
+  if (!std::isfinite(norm)) throw Error(where + "gradient is not finite" + intact);
+  // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+  const double clip_coef = opt.clip / (norm + 1e-6);
+  if (clip_coef < 1.0) ops::scale(grads_.data(), grads_.size(), (float)clip_coef);
+  ++steps;
+  ops::adam_update(m_.params.data(), grads_.data(), adam_m.data(), adam_v.data(),
+                   m_.params.size(), opt.lr, 0.9f, 0.999f, 1e-8f, steps);
+  return loss_sum;
+}
+
 void train(const TrainOptions& opt) {
   using clock = std::chrono::steady_clock;
   if (opt.batch <= 0) throw Error("--batch must be positive");
@@ -108,17 +133,8 @@ void train(const TrainOptions& opt) {
   check_writable(out);
 
   // Data.
-  auto read_split = [&](const char* split, long limit) {
-    auto pc = text::read_parallel(text::split_path(opt.data_dir, split, "de"),
-                                  text::split_path(opt.data_dir, split, "en"));
-    if (limit > 0 && (long)pc.src.size() > limit) {
-      pc.src.resize(limit);
-      pc.trg.resize(limit);
-    }
-    return pc;
-  };
-  const auto train_pc = read_split("train", opt.train_limit);
-  const auto valid_pc = read_split("val", opt.valid_limit);
+  const auto train_pc = read_split(opt.data_dir, "train", opt.train_limit);
+  const auto valid_pc = read_split(opt.data_dir, "val", opt.valid_limit);
   if (train_pc.src.empty()) throw Error(opt.data_dir + ": no training pairs");
   if (valid_pc.src.empty()) throw Error(opt.data_dir + ": no validation pairs");
   const auto train_tok = tokenize_corpus(train_pc, text::Lang::De, text::Lang::En, true);
@@ -158,8 +174,6 @@ void train(const TrainOptions& opt) {
     cfg.dec_hid_dim = opt.dec_hid_dim;
     cfg.dropout = opt.dropout;
     m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
-    adam_m = model::ParamBuffer(m.params.size());
-    adam_v = model::ParamBuffer(m.params.size());
     m.src_vocab.save(out + "/vocab.src.txt");
     m.trg_vocab.save(out + "/vocab.trg.txt");
     model::write_file_atomic(out + "/config.json", m.config.to_json().dump(2) + "\n");
@@ -180,9 +194,12 @@ void train(const TrainOptions& opt) {
                         {"teacher_forcing", opt.teacher_forcing},
                         {"epochs", opt.epochs}, {"max_len", opt.max_len},
                         {"bucket", opt.bucket}, {"threads", opt.threads}};
-  model::ParamBuffer grads(m.params.size());
-  model::Weights g = model::bind_weights(grads.data(), cfg);
-  model::TrainingGraph graph;
+  Updater updater(m);
+  updater.steps = st.step;
+  if (opt.resume) {
+    updater.adam_m = std::move(adam_m);
+    updater.adam_v = std::move(adam_v);
+  }
   std::vector<int> lengths(train_data.src.size());
   for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)train_data.src[i].size();
   text::BatchPlan plan{opt.batch, true, opt.bucket, opt.seed};
@@ -200,26 +217,9 @@ void train(const TrainOptions& opt) {
         break;
       }
       const auto batch = text::make_batch(train_data.src, train_data.trg, batches[st.batch_in_epoch]);
-      std::vector<unsigned char> coins(batch.trg_len);
-      for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
-      grads.zero();
-      const double loss_sum = graph.forward(cfg, m.w, batch, coins, opt.dropout, &rng);
-      const long ntok = graph.tokens();
-      if (!std::isfinite(loss_sum))
-        throw Error("step " + std::to_string(st.step + 1) + ": loss is " +
-                    (std::isnan(loss_sum) ? "NaN" : "Inf") +
-                    "; stopped (the last saved checkpoint in " + out + " is intact)");
-      graph.backward(cfg, m.w, g, 1.0f / ntok);
-      const double norm = std::sqrt(ops::sum_squares(grads.data(), grads.size()));
-      if (!std::isfinite(norm))
-        throw Error("step " + std::to_string(st.step + 1) +
-                    ": gradient is not finite; stopped (the last saved checkpoint in " + out +
-                    " is intact)");
-      const double clip_coef = opt.clip / (norm + 1e-6);
-      if (clip_coef < 1.0) ops::scale(grads.data(), grads.size(), (float)clip_coef);
-      ++st.step;
-      ops::adam_update(m.params.data(), grads.data(), adam_m.data(), adam_v.data(), m.params.size(),
-                       opt.lr, 0.9f, 0.999f, 1e-8f, st.step);
+      const double loss_sum = updater.step(batch, rng, opt);
+      const long ntok = updater.tokens();
+      st.step = updater.steps;
       st.epoch_loss += loss_sum;
       st.epoch_tokens += ntok;
       st.epoch_seconds = seconds_before + std::chrono::duration<double>(clock::now() - t0).count();
@@ -230,7 +230,7 @@ void train(const TrainOptions& opt) {
         RunState snapshot = st;
         snapshot.batch_in_epoch = st.batch_in_epoch + 1;
         snapshot.rng = rng.state();
-        save_state(out, m, adam_m, adam_v, snapshot, options);
+        save_state(out, m, updater.adam_m, updater.adam_v, snapshot, options);
       }
     }
     progress.finish_epoch();
@@ -275,7 +275,7 @@ void train(const TrainOptions& opt) {
       next.epoch = st.epoch + 1;
       next.batch_in_epoch = 0;
     }
-    save_state(out, m, adam_m, adam_v, next, options);
+    save_state(out, m, updater.adam_m, updater.adam_v, next, options);
     write_log(out, st);
     if (!stop) {
       st.epoch_loss = 0;

@@ -4,6 +4,14 @@
 #include <cstdint>
 #include <string>
 
+#include "model/checkpoint.h"
+#include "model/seq2seq.h"
+#include "text/batch.h"
+
+namespace nmt {
+class Rng;
+}
+
 namespace nmt::train {
 
 struct TrainOptions {
@@ -26,6 +34,25 @@ struct TrainOptions {
   long valid_limit = 0;     // likewise for validation
   int emb_dim = 256, enc_hid_dim = 512, dec_hid_dim = 512;  // seed preset sizes
   bool progress = true;     // live progress (a bar on a terminal, plain lines otherwise)
+};
+
+// One optimisation step of the recipe (forward with coins and dropout, backward, global-norm
+// clip, Adam), with its gradient and Adam buffers allocated once.
+class Updater {
+ public:
+  explicit Updater(model::Model& m);
+  // Returns the summed loss over the batch's target tokens; throws nmt::Error naming the step
+  // when the loss or the gradient is not finite (the weights are then left untouched).
+  double step(const text::Batch& batch, Rng& rng, const TrainOptions& opt);
+  long tokens() const { return graph_.tokens(); }
+  long steps = 0;  // updates so far (Adam's step count)
+  model::ParamBuffer adam_m, adam_v;
+
+ private:
+  model::Model& m_;
+  model::ParamBuffer grads_;
+  model::Weights g_;
+  model::TrainingGraph graph_;
 };
 
 // Runs (or resumes) training; throws nmt::Error on bad input or a non-finite loss.
