@@ -10,8 +10,6 @@ static void add_stub(CLI::App& app, const char* name, const char* what) {
   cmd->callback([name] { throw Error(std::string("'nmt ") + name + "' is not implemented yet"); });
 }
 
-void add_translate(CLI::App& app) { add_stub(app, "translate", "Translate stdin to stdout"); }
-void add_eval(CLI::App& app) { add_stub(app, "eval", "Loss, perplexity and BLEU on a test set"); }
 void add_attention(CLI::App& app) { add_stub(app, "attention", "Attention heatmap (SVG or text)"); }
 void add_explain(CLI::App& app) { add_stub(app, "explain", "The seed walkthrough on a real batch"); }
 

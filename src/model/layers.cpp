@@ -116,16 +116,17 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
 
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
                        const float* values, const float* v, const int* src_len, float* energy,
-                       float* attn, float* ctx) {
+                       float* attn, float* ctx, const int* cols) {
 #pragma omp parallel for schedule(static) if (n * S * D >= 65536)
-  for (int b = 0; b < n; ++b) {
+  for (int row = 0; row < n; ++row) {
+    const int b = cols ? cols[row] : row;
     const int len = src_len[b];
-    const float* qb = q + (std::size_t)b * D;
-    float* a = attn + (std::size_t)b * S;
+    const float* qb = q + (std::size_t)row * D;
+    float* a = attn + (std::size_t)row * S;
     float max_score = -std::numeric_limits<float>::infinity();
     for (int j = 0; j < len; ++j) {
       const float* kj = keys + ((std::size_t)j * B + b) * D;
-      float* ej = energy + ((std::size_t)b * S + j) * D;
+      float* ej = energy + ((std::size_t)row * S + j) * D;
       float score = 0.0f;
 #pragma omp simd reduction(+ : score)
       for (int k = 0; k < D; ++k) {
@@ -143,7 +144,7 @@ void attention_forward(int n, int S, int B, int D, int C, const float* q, const 
     const float inv = 1.0f / total;
     for (int j = 0; j < len; ++j) a[j] *= inv;
     for (int j = len; j < S; ++j) a[j] = 0.0f;
-    float* cb = ctx + (std::size_t)b * C;
+    float* cb = ctx + (std::size_t)row * C;
     std::memset(cb, 0, sizeof(float) * C);
     for (int j = 0; j < len; ++j) {
       const float* vj = values + ((std::size_t)j * B + b) * C;

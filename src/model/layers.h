@@ -35,9 +35,10 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
 // batch stride B: keys [S,B,D] (= Hs W_h^T + b_att), values [S,B,C] (= Hs), q[n,D] (= s W_s^T).
 // energy[n,S,D] = tanh(keys_j + q), score = energy·v, masked to j < src_len[b];
 // attn[n,S] softmax weights (0 beyond src_len), ctx[n,C] = sum_j attn_j values_j.
+// Row b reads source column cols[b] (cols == null: column b), as beams and compacted batches do.
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
                        const float* values, const float* v, const int* src_len, float* energy,
-                       float* attn, float* ctx);
+                       float* attn, float* ctx, const int* cols = nullptr);
 // Given dctx[n,C]: dq[n,D] (overwritten), dkeys[S,B,D] +=, dvalues[S,B,C] +=, dv[D] +=.
 void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* energy,
                         const float* attn, const float* values, const float* v, const int* src_len,

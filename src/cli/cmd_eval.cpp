@@ -1,0 +1,103 @@
+// nmt eval: loss/ppl (teacher-forced), loss_free/ppl_free (the tutorial's), BLEU and bleu_tok of
+// the chosen decoding, and speed: one JSON line (design §5).
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "decode/translator.h"
+#include "eval/bleu.h"
+#include "eval/score.h"
+#include "model/safetensors.h"
+#include "tensor/ops.h"
+#include "train/data.h"
+
+namespace nmt::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string model, src, ref, output;
+  int beam = 1, batch = 128, max_len = 100, threads = 2;
+  float length_penalty = 1.0f;
+};
+
+std::string join(const std::vector<std::string>& toks) {
+  std::string s;
+  for (const auto& t : toks) s += (s.empty() ? "" : " ") + t;
+  return s;
+}
+
+void run_eval(const EvalOptions& o) {
+  ops::set_threads(o.threads);
+  const auto m = model::load_model(o.model);
+  const std::string src_path = o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
+  const std::string ref_path = o.ref.empty() ? text::split_path(default_data_dir(), "test", "en") : o.ref;
+  const auto pc = text::read_parallel(src_path, ref_path);
+  if (pc.src.empty()) throw Error(src_path + ": no sentence pairs");
+  const auto tok = train::tokenize_corpus(pc, text::lang_from_code(m.config.src_lang),
+                                          text::lang_from_code(m.config.trg_lang), m.config.lowercase);
+  const auto enc = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
+  const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
+
+  decode::Translator tr(m);
+  decode::DecodeOptions dopt;
+  dopt.beam = o.beam;
+  dopt.max_len = o.max_len;
+  dopt.length_penalty = o.length_penalty;
+  std::vector<std::string> hyps, hyp_tok, ref_tok;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t start = 0; start < pc.src.size(); start += o.batch) {
+    const std::vector<std::string> lines(pc.src.begin() + start,
+                                         pc.src.begin() + std::min(pc.src.size(), start + o.batch));
+    for (auto& r : decode::translate_lines(m, tr, lines, dopt)) {
+      hyps.push_back(r.text);
+      hyp_tok.push_back(join(r.out_tokens));
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& t : tok.trg) ref_tok.push_back(join(t));
+  const auto bleu = eval::corpus_bleu(hyps, pc.trg, m.config.lowercase, true);
+  const auto bleu_tok = eval::corpus_bleu(hyp_tok, ref_tok, false, false);
+  if (!o.output.empty()) {
+    std::string text;
+    for (const auto& h : hyps) text += h + "\n";
+    model::write_file_atomic(o.output, text);
+  }
+  long out_tokens = 0;
+  for (const auto& h : hyp_tok) out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
+  nlohmann::json j = {{"sentences", pc.src.size()},
+                      {"beam", o.beam},
+                      {"loss", loss.loss},
+                      {"ppl", loss.ppl},
+                      {"loss_free", loss.loss_free},
+                      {"ppl_free", loss.ppl_free},
+                      {"bleu", bleu.bleu},
+                      {"bleu_tok", bleu_tok.bleu},
+                      {"bleu_detail", nlohmann::json::parse(eval::bleu_json(bleu))},
+                      {"sentences_per_s", pc.src.size() / secs},
+                      {"tokens_per_s", out_tokens / secs},
+                      {"threads", ops::threads()}};
+  std::printf("%s\n", j.dump().c_str());
+}
+
+}  // namespace
+
+void add_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  auto* cmd = app.add_subcommand("eval", "Loss, perplexity, BLEU and speed on a test set (one JSON line)");
+  cmd->add_option("--model", o->model, "Model directory")->required();
+  cmd->add_option("--src", o->src, "Source file (default: bundled test2016 .de)");
+  cmd->add_option("--ref", o->ref, "Reference file (default: bundled test2016 .en)");
+  cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
+  cmd->add_option("--max-len", o->max_len, "Output tokens at most")->capture_default_str();
+  cmd->add_option("--length-penalty", o->length_penalty, "Beam: score = log-prob / length^this")
+      ->capture_default_str();
+  cmd->add_option("--output", o->output, "Also write the translations here");
+  cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
+  cmd->callback([o] { run_eval(*o); });
+}
+
+}  // namespace nmt::cli

@@ -1,0 +1,88 @@
+// nmt translate: stdin (or --input) to stdout, one sentence a line, streaming by batches.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/commands.h"
+#include "cli/line_reader.h"
+#include "common/error.h"
+#include "decode/translator.h"
+#include "tensor/ops.h"
+#include "text/corpus.h"
+
+namespace nmt::cli {
+
+namespace {
+
+struct TranslateOptions {
+  std::string model, input;
+  int beam = 1, batch = 64, max_len = 100, threads = 2, max_src_len = 200;
+  float length_penalty = 1.0f;
+  bool replace_unk = false;
+};
+
+void run_translate(const TranslateOptions& o) {
+  if (o.batch <= 0) throw Error("--batch must be positive");
+  if (o.beam <= 0) throw Error("--beam must be positive");
+  ops::set_threads(o.threads);
+  const auto m = model::load_model(o.model);
+  decode::Translator tr(m);
+  decode::DecodeOptions dopt;
+  dopt.beam = o.beam;
+  dopt.max_len = o.max_len;
+  dopt.length_penalty = o.length_penalty;
+  int fd = STDIN_FILENO;
+  if (!o.input.empty()) {
+    fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(o.input + ": cannot open (" + std::strerror(errno) + ")");
+  }
+  const std::string name = o.input.empty() ? "<stdin>" : o.input;
+  LineReader reader(fd);
+  std::vector<std::string> pending;
+  long line_no = 0;
+  auto flush = [&] {
+    for (const auto& r : decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.max_src_len))
+      std::fputs((r.text + "\n").c_str(), stdout);
+    std::fflush(stdout);
+    pending.clear();
+  };
+  std::string line;
+  while (reader.next(line)) {
+    ++line_no;
+    if (!text::is_valid_utf8(line)) {
+      flush();
+      throw Error(name + ":" + std::to_string(line_no) + ": invalid UTF-8");
+    }
+    pending.push_back(line);
+    // Translate a full batch, or whatever is here when the input pauses (interactive use).
+    if ((int)pending.size() >= o.batch || !reader.more_ready()) flush();
+  }
+  flush();
+  if (fd != STDIN_FILENO) ::close(fd);
+}
+
+}  // namespace
+
+void add_translate(CLI::App& app) {
+  auto o = std::make_shared<TranslateOptions>();
+  auto* cmd = app.add_subcommand("translate", "Translate German sentences (stdin or --input) to English");
+  cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
+  cmd->add_option("--input", o->input, "Read this file instead of stdin");
+  cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
+  cmd->add_option("--max-len", o->max_len, "Output tokens at most")->capture_default_str();
+  cmd->add_option("--max-src-len", o->max_src_len,
+                  "Longer inputs are truncated to this many tokens (with a warning)")
+      ->capture_default_str();
+  cmd->add_option("--length-penalty", o->length_penalty,
+                  "Beam: score = log-prob / length^this")->capture_default_str();
+  cmd->add_flag("--replace-unk", o->replace_unk,
+                "Replace an output <unk> by the most attended source word");
+  cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
+  cmd->callback([o] { run_translate(*o); });
+}
+
+}  // namespace nmt::cli

@@ -1,0 +1,272 @@
+#include "decode/translator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+
+#include "model/layers.h"
+#include "tensor/ops.h"
+#include "text/tokenizer.h"
+#include "text/vocab.h"
+
+namespace nmt::decode {
+
+template <typename T>
+static T* grow(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+static float log_sum_exp(const float* x, int V) {
+  float mx = x[0];
+  for (int k = 1; k < V; ++k) mx = std::fmax(mx, x[k]);
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int k = 0; k < V; ++k) s += ops::fast_exp(x[k] - mx);
+  return mx + std::log(s);
+}
+
+void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
+                      float* attn, float* logits) {
+  const auto& c = m_.config;
+  const auto& w = m_.w;
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+  const int XI = E + C, LO = D + C + E, S = enc_.S, B = enc_.B;
+  float* q = grow(q_, (std::size_t)n * D);
+  float* energy = grow(energy_, (std::size_t)n * S * D);
+  float* ctx = grow(ctx_, (std::size_t)n * C);
+  float* x = grow(x_, (std::size_t)n * XI);
+  float* gi = grow(gi_, (std::size_t)n * 3 * D);
+  float* gh = grow(gh_, (std::size_t)n * 3 * D);
+  float* out = grow(out_, (std::size_t)n * LO);
+  float* cache = grow(cache_, (std::size_t)n * 4 * D);
+  ops::gemm(false, true, n, D, D, 1.0f, s, D, w.att_w, D + C, 0.0f, q, D);
+  layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
+                            enc_.len.data(), energy, attn, ctx, cols);
+  layers::embedding_forward(n, E, y, w.dec_emb, nullptr, x, XI);
+  for (int i = 0; i < n; ++i) {
+    std::memcpy(x + (std::size_t)i * XI + E, ctx + (std::size_t)i * C, sizeof(float) * C);
+    std::memcpy(out + (std::size_t)i * LO + D, ctx + (std::size_t)i * C, sizeof(float) * C);
+    std::memcpy(out + (std::size_t)i * LO + D + C, x + (std::size_t)i * XI, sizeof(float) * E);
+  }
+  ops::linear_forward(n, XI, 3 * D, x, w.dec_w_ih, w.dec_b_ih, gi);
+  ops::linear_forward(n, D, 3 * D, s, w.dec_w_hh, w.dec_b_hh, gh);
+  layers::gru_cell_forward(n, D, gi, gh, s, s_new, cache);
+  for (int i = 0; i < n; ++i)
+    std::memcpy(out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
+  ops::linear_forward(n, LO, V, out, w.out_w, w.out_b, logits);
+}
+
+std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>>& src,
+                                              const DecodeOptions& opt) {
+  const int B = (int)src.size();
+  if (B == 0) return {};
+  int S = 0;
+  for (const auto& s : src) S = std::max(S, (int)s.size());
+  std::vector<int> ids((std::size_t)S * B, text::PAD), len(B);
+  for (int b = 0; b < B; ++b) {
+    len[b] = (int)src[b].size();
+    for (int t = 0; t < len[b]; ++t) ids[(std::size_t)t * B + b] = src[b][t];
+  }
+  enc_.set_input(S, B, ids.data(), len.data());
+  enc_.forward(m_.config, m_.w, 0.0f, nullptr);
+  return opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);
+}
+
+std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
+  const int D = m_.config.dec_hid_dim, V = m_.config.trg_vocab_size, S = enc_.S;
+  std::vector<Hypothesis> hyps(B);
+  std::vector<int> cols(B), y(B, text::SOS), tok(B);
+  std::iota(cols.begin(), cols.end(), 0);
+  std::vector<float> s(enc_.s0.begin(), enc_.s0.begin() + (std::size_t)B * D);
+  std::vector<float> s_new((std::size_t)B * D), attn((std::size_t)B * S), logits((std::size_t)B * V);
+  int n = B;
+  for (int t = 0; n > 0; ++t) {
+    step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
+    layers::argmax_rows(n, V, logits.data(), tok.data());
+    int kept = 0;
+    for (int i = 0; i < n; ++i) {
+      Hypothesis& h = hyps[cols[i]];
+      const float* l = logits.data() + (std::size_t)i * V;
+      const bool eos = tok[i] == text::EOS;
+      if (t == opt.max_len && !eos) {  // cut: out of length budget
+        continue;
+      }
+      h.log_prob += l[tok[i]] - log_sum_exp(l, V);
+      if (opt.keep_attention)
+        h.attention.insert(h.attention.end(), attn.begin() + (std::size_t)i * S,
+                           attn.begin() + (std::size_t)(i + 1) * S);
+      if (eos) {
+        h.finished = true;
+        continue;
+      }
+      h.ids.push_back(tok[i]);
+      cols[kept] = cols[i];
+      y[kept] = tok[i];
+      std::memcpy(s.data() + (std::size_t)kept * D, s_new.data() + (std::size_t)i * D,
+                  sizeof(float) * D);
+      ++kept;
+    }
+    n = kept;
+  }
+  return hyps;
+}
+
+std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt) {
+  const int D = m_.config.dec_hid_dim, V = m_.config.trg_vocab_size, S = enc_.S, K = opt.beam;
+  struct Beam {
+    Hypothesis h;
+    int row;  // row of its state in s
+  };
+  std::vector<std::vector<Beam>> alive(B);
+  std::vector<std::vector<Hypothesis>> done(B);
+  for (int b = 0; b < B; ++b) alive[b].push_back({Hypothesis{}, b});
+  std::vector<int> cols(B), y(B, text::SOS);
+  std::iota(cols.begin(), cols.end(), 0);
+  std::vector<float> s(enc_.s0.begin(), enc_.s0.begin() + (std::size_t)B * D), s_new, attn, logits;
+  auto norm_score = [&](const Hypothesis& h) {
+    return h.log_prob / std::pow((float)(h.ids.size() + 1), opt.length_penalty);
+  };
+  int n = B;
+  struct Cand {
+    float score;
+    int beam, tok;
+  };
+  std::vector<Cand> cands;
+  for (int t = 0; n > 0; ++t) {
+    grow(s_new, (std::size_t)n * D);
+    grow(attn, (std::size_t)n * S);
+    grow(logits, (std::size_t)n * V);
+    step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
+    std::vector<int> new_cols, new_y;
+    std::vector<float> next_s;
+    for (int b = 0; b < B; ++b) {
+      auto& beams = alive[b];
+      if (beams.empty()) continue;
+      cands.clear();
+      for (int k = 0; k < (int)beams.size(); ++k) {
+        const float* l = logits.data() + (std::size_t)beams[k].row * V;
+        const float lse = log_sum_exp(l, V);
+        // The K best tokens of this beam (K small: a running insertion list).
+        std::vector<std::pair<float, int>> best;
+        for (int v = 0; v < V; ++v) {
+          if ((int)best.size() == K && l[v] <= best.back().first) continue;
+          auto it = std::upper_bound(best.begin(), best.end(), std::make_pair(l[v], v),
+                                     [](auto& a, auto& b) { return a.first > b.first; });
+          best.insert(it, {l[v], v});
+          if ((int)best.size() > K) best.pop_back();
+        }
+        for (auto& [lv, v] : best) cands.push_back({beams[k].h.log_prob + lv - lse, k, v});
+      }
+      std::stable_sort(cands.begin(), cands.end(),
+                       [](const Cand& a, const Cand& c) { return a.score > c.score; });
+      std::vector<Beam> next;
+      for (const auto& cd : cands) {
+        if ((int)next.size() == K) break;
+        const Beam& from = beams[cd.beam];
+        Hypothesis h = from.h;
+        h.log_prob = cd.score;
+        if (opt.keep_attention)
+          h.attention.insert(h.attention.end(), attn.begin() + (std::size_t)from.row * S,
+                             attn.begin() + (std::size_t)(from.row + 1) * S);
+        if (cd.tok == text::EOS) {
+          h.finished = true;
+          done[b].push_back(std::move(h));
+          if ((int)done[b].size() >= K) break;
+          continue;
+        }
+        if (t == opt.max_len) continue;  // out of length budget
+        h.ids.push_back(cd.tok);
+        next.push_back({std::move(h), (int)new_cols.size()});
+        new_cols.push_back(b);
+        new_y.push_back(cd.tok);
+        next_s.insert(next_s.end(), s_new.begin() + (std::size_t)from.row * D,
+                      s_new.begin() + (std::size_t)(from.row + 1) * D);
+      }
+      if ((int)done[b].size() >= K || next.empty()) {
+        // Finished. When nothing reached <eos> (length budget spent), the beams cut at
+        // max_len count instead.
+        if (done[b].empty())
+          for (auto& bm : beams) done[b].push_back(std::move(bm.h));
+        // Their rows stay in new_cols but are never read again (harmless, keeps indices simple).
+        next.clear();
+      }
+      beams = std::move(next);
+    }
+    // Keep only rows of beams still alive (compaction).
+    std::vector<int> keep_cols, keep_y;
+    std::vector<float> keep_s;
+    for (int b = 0; b < B; ++b)
+      for (auto& bm : alive[b]) {
+        const int r = bm.row;
+        bm.row = (int)keep_cols.size();
+        keep_cols.push_back(new_cols[r]);
+        keep_y.push_back(new_y[r]);
+        keep_s.insert(keep_s.end(), next_s.begin() + (std::size_t)r * D,
+                      next_s.begin() + (std::size_t)(r + 1) * D);
+      }
+    cols = std::move(keep_cols);
+    y = std::move(keep_y);
+    s = std::move(keep_s);
+    n = (int)cols.size();
+  }
+  std::vector<Hypothesis> result(B);
+  for (int b = 0; b < B; ++b) {
+    auto& d = done[b];
+    if (d.empty()) continue;
+    result[b] = std::move(*std::max_element(d.begin(), d.end(), [&](auto& a, auto& c) {
+      return norm_score(a) < norm_score(c);
+    }));
+  }
+  return result;
+}
+
+std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,
+                                             const std::vector<std::string>& lines,
+                                             const DecodeOptions& opt, bool replace_unk,
+                                             int max_src_len) {
+  const auto src_lang = text::lang_from_code(m.config.src_lang);
+  const auto trg_lang = text::lang_from_code(m.config.trg_lang);
+  std::vector<TextTranslation> res(lines.size());
+  std::vector<std::vector<int>> src;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase);
+    if (toks.empty()) continue;
+    if ((int)toks.size() > max_src_len) {
+      std::fprintf(stderr, "nmt: warning: input line %zu has %zu tokens; translating the first %d\n",
+                   i + 1, toks.size(), max_src_len);
+      toks.resize(max_src_len);
+    }
+    src.push_back(m.src_vocab.encode(toks));
+    res[i].src_tokens = std::move(toks);
+    which.push_back(i);
+  }
+  DecodeOptions o = opt;
+  o.keep_attention |= replace_unk;
+  auto hyps = tr.translate(src, o);
+  const int S = tr.encoder().S;
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    auto& r = res[which[k]];
+    r.hyp = std::move(hyps[k]);
+    for (std::size_t t = 0; t < r.hyp.ids.size(); ++t) {
+      const int id = r.hyp.ids[t];
+      if (id == text::UNK && replace_unk && !r.src_tokens.empty()) {
+        // The source word this step attended to most (skipping <sos>/<eos>).
+        const float* a = r.hyp.attention.data() + t * S;
+        int best = 1;
+        for (int j = 1; j <= (int)r.src_tokens.size(); ++j)
+          if (a[j] > a[best]) best = j;
+        r.out_tokens.push_back(r.src_tokens[best - 1]);
+      } else {
+        r.out_tokens.push_back(m.trg_vocab.token(id));
+      }
+    }
+    r.text = text::detokenize(r.out_tokens, trg_lang);
+  }
+  return res;
+}
+
+}  // namespace nmt::decode
