@@ -1,4 +1,5 @@
 // nmt bench: training and translation speed on the real bundled data (design §5, §6).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -6,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "common/rng.h"
+#include "decode/translator.h"
 #include "model/checkpoint.h"
 #include "tensor/ops.h"
 #include "train/data.h"
@@ -22,7 +24,9 @@ struct BenchOptions {
   int warmup = 3;
   int steps = 20;
   std::string model;  // trained weights for translation (random init otherwise)
-  bool train = true;
+  bool train = true, translate = true;
+  int sentences = 1000;  // test2016 sentences translated per measurement
+  int single = 100;      // sentences translated one at a time
 };
 
 long peak_rss_mb() {
@@ -75,6 +79,48 @@ void run_bench(const BenchOptions& o) {
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
+  if (o.translate) {
+    const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
+    const model::Model& tm = o.model.empty() ? m : trained;
+    auto test = train::read_split(o.data_dir, "test", o.sentences);
+    decode::Translator tr(tm);
+    auto measure = [&](const char* what, int beam, int batch, std::size_t count) {
+      decode::DecodeOptions dopt;
+      dopt.beam = beam;
+      dopt.max_len = 100;
+      count = std::min(count, test.src.size());
+      long out_tokens = 0;
+      std::vector<double> latencies;
+      const auto t0 = clock::now();
+      for (std::size_t start = 0; start < count; start += batch) {
+        const std::vector<std::string> lines(test.src.begin() + start,
+                                             test.src.begin() + std::min(count, start + batch));
+        const auto t1 = clock::now();
+        for (const auto& r : decode::translate_lines(tm, tr, lines, dopt))
+          out_tokens += (long)r.hyp.ids.size() + 1;
+        latencies.push_back(std::chrono::duration<double>(clock::now() - t1).count() * 1e3);
+      }
+      const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+      std::sort(latencies.begin(), latencies.end());
+      nlohmann::json j = {{"what", what},
+                          {"impl", "nmt"},
+                          {"threads", ops::threads()},
+                          {"beam", beam},
+                          {"batch", batch},
+                          {"sentences", count},
+                          {"seconds", secs},
+                          {"sentences_per_s", count / secs},
+                          {"tokens_per_s", out_tokens / secs},
+                          {"trained_model", !o.model.empty()},
+                          {"peak_rss_mb", peak_rss_mb()}};
+      if (batch == 1) j["median_ms"] = latencies[latencies.size() / 2];
+      std::printf("%s\n", j.dump().c_str());
+      std::fflush(stdout);
+    };
+    measure("translate_greedy_batched", 1, 128, test.src.size());
+    measure("translate_greedy_single", 1, 1, (std::size_t)o.single);
+    measure("translate_beam5_batched", 5, 128, test.src.size());
+  }
 }
 
 }  // namespace
@@ -87,6 +133,12 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed training steps first")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Timed training steps")->capture_default_str();
+  cmd->add_option("--model", o->model, "Trained model for the translation figures (else random init)");
+  cmd->add_option("--sentences", o->sentences, "test2016 sentences per translation measurement")
+      ->capture_default_str();
+  cmd->add_option("--single", o->single, "Sentences translated one at a time")->capture_default_str();
+  cmd->add_flag("!--no-train", o->train, "Skip the training measurement");
+  cmd->add_flag("!--no-translate", o->translate, "Skip the translation measurements");
   cmd->callback([o] { run_bench(*o); });
 }
 
