@@ -10,9 +10,6 @@ static void add_stub(CLI::App& app, const char* name, const char* what) {
   cmd->callback([name] { throw Error(std::string("'nmt ") + name + "' is not implemented yet"); });
 }
 
-void add_attention(CLI::App& app) { add_stub(app, "attention", "Attention heatmap (SVG or text)"); }
-void add_explain(CLI::App& app) { add_stub(app, "explain", "The seed walkthrough on a real batch"); }
-
 std::string default_data_dir() { return std::string(NMT_SOURCE_DIR) + "/data/multi30k"; }
 
 }  // namespace nmt::cli

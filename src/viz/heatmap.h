@@ -20,7 +20,8 @@ std::string float_text(float x);
 // Number of Unicode code points of UTF-8 text (its width in a terminal, for these scripts).
 int display_width(std::string_view s);
 
-// A standalone SVG document (UTF-8, declared): title on top, source tokens across the top as
+// A standalone SVG document (UTF-8, declared): title on top (one line per '\n'; the whole title
+// is also the document's <title>), source tokens across the top as
 // rotated column labels, output tokens down the left, one <rect class="cell"> per weight with
 // fill = color_for(w / max) and data-w / data-row / data-col attributes, and a colour bar from
 // 0 to max. Throws nmt::Error when the sizes disagree or there is nothing to draw.
