@@ -1,4 +1,6 @@
 // nmt train: the seed recipe on Multi30k (design §4, §5).
+#include <cstdlib>
+
 #include "cli/commands.h"
 #include "train/trainer.h"
 
@@ -38,7 +40,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--enc-hid", opt->enc_hid_dim, "Encoder GRU size per direction")
       ->capture_default_str();
   cmd->add_option("--dec-hid", opt->dec_hid_dim, "Decoder GRU size")->capture_default_str();
-  cmd->callback([opt] { train::train(*opt); });
+  cmd->callback([opt] {
+    if (!train::train(*opt)) std::exit(130);  // interrupted; the state is saved
+  });
 }
 
 }  // namespace nmt::cli

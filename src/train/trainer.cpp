@@ -1,6 +1,9 @@
 #include "train/trainer.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cmath>
@@ -56,6 +59,26 @@ struct RunState {
     s.epoch_seconds = j.at("epoch_seconds");
     s.log = j.at("log");
     return s;
+  }
+};
+
+// SIGINT/SIGTERM ask the loop to save the resumable state after the current step and stop.
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+struct SignalGuard {
+  struct sigaction old_int {}, old_term {};
+  SignalGuard() {
+    g_signal.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  ~SignalGuard() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
   }
 };
 
@@ -119,7 +142,8 @@ double Updater::step(const text::Batch& batch, Rng& rng, const TrainOptions& opt
   return loss_sum;
 }
 
-void train(const TrainOptions& opt) {
+bool train(const TrainOptions& opt) {
+  SignalGuard signals;
   using clock = std::chrono::steady_clock;
   if (opt.batch <= 0) throw Error("--batch must be positive");
   if (opt.epochs <= 0) throw Error("--epochs must be positive");
@@ -225,12 +249,20 @@ void train(const TrainOptions& opt) {
       st.epoch_seconds = seconds_before + std::chrono::duration<double>(clock::now() - t0).count();
       progress.update(st.batch_in_epoch + 1, st.epoch_loss / st.epoch_tokens,
                       st.epoch_tokens / std::max(st.epoch_seconds, 1e-9));
-      if (opt.save_every > 0 && st.step % opt.save_every == 0 &&
-          st.batch_in_epoch + 1 < (long)batches.size()) {
-        RunState snapshot = st;
+      const bool interrupted = g_signal.load() != 0;
+      if (interrupted || (opt.save_every > 0 && st.step % opt.save_every == 0)) {
+        RunState snapshot = st;  // resumes with the next batch of this epoch
         snapshot.batch_in_epoch = st.batch_in_epoch + 1;
         snapshot.rng = rng.state();
         save_state(out, m, updater.adam_m, updater.adam_v, snapshot, options);
+      }
+      if (interrupted) {
+        progress.finish_epoch();
+        std::printf("\ninterrupted at step %ld (epoch %d, batch %ld): state saved; continue with\n"
+                    "  nmt train --out %s --resume\n",
+                    st.step, st.epoch + 1, st.batch_in_epoch + 1, out.c_str());
+        std::fflush(stdout);
+        return false;
       }
     }
     progress.finish_epoch();
@@ -285,6 +317,7 @@ void train(const TrainOptions& opt) {
   }
   std::printf("done: %ld steps, best valid ppl_free %.2f, peak memory %ld MB; model in %s\n",
               st.step, std::exp(st.best_valid), peak_rss_mb(), out.c_str());
+  return true;
 }
 
 }  // namespace nmt::train

@@ -28,7 +28,7 @@ struct TrainOptions {
   float teacher_forcing = 0.5f;
   float dropout = 0.5f;
   int max_len = 100;        // sentences longer than this (ids incl. <sos>/<eos>) are truncated
-  long save_every = 500;    // also save the resumable state every N updates (0 = epoch ends only)
+  long save_every = 100;    // also save the resumable state every N updates (0 = epoch ends only)
   bool bucket = false;      // length bucketing of batches (same math, less padding)
   long train_limit = 0;     // use only the first N training pairs (0 = all; for tests)
   long valid_limit = 0;     // likewise for validation
@@ -55,7 +55,8 @@ class Updater {
   model::TrainingGraph graph_;
 };
 
-// Runs (or resumes) training; throws nmt::Error on bad input or a non-finite loss.
-void train(const TrainOptions& opt);
+// Runs (or resumes) training; throws nmt::Error on bad input or a non-finite loss. Returns
+// false when SIGINT/SIGTERM stopped it (after saving the resumable state), true when done.
+bool train(const TrainOptions& opt);
 
 }  // namespace nmt::train
