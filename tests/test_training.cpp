@@ -200,6 +200,29 @@ TEST_F(Training, ResumeAfterMaxStepsMidEpochEqualsUninterrupted) {
   EXPECT_EQ(log.back()["step"], read_log(full()).back()["step"]);
 }
 
+TEST_F(Training, MaxStepsAtAnEpochBoundaryThenResume) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  auto o = tiny_options(dir, 3);
+  o.max_steps = 10;  // exactly the first epoch: no extra validation, nothing half-done
+  run_train(o);
+  ASSERT_EQ(read_log(dir).size(), 1u);
+  EXPECT_EQ(read_log(dir)[0]["complete"], true);
+  o.max_steps = 0;
+  o.resume = true;
+  run_train(o);
+  const auto a = last_state(dir), b = last_state(full());
+  EXPECT_TRUE(same_bits(a.params, b.params));
+  EXPECT_EQ(read_file(dir + "/model.safetensors"), read_file(full() + "/model.safetensors"));
+  const auto la = read_log(dir), lb = read_log(full());
+  ASSERT_EQ(la.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(la[i]["train_loss"], lb[i]["train_loss"]);
+  // Resuming a finished run does nothing and still succeeds.
+  run_train(o);
+  EXPECT_TRUE(same_bits(last_state(dir).params, b.params));
+  EXPECT_EQ(read_log(dir).size(), 3u);
+}
+
 TEST_F(Training, StartingIntoAnExistingRunFails) {
   TempDir tmp;
   const std::string dir = tmp / "run";
