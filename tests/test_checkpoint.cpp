@@ -7,6 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
@@ -451,7 +452,7 @@ TEST(Checkpoint, FailedRenameLeavesNoTempFile) {
   const std::string target = tmp / "model.safetensors";
   fs::create_directories(target);
   write_file(target + "/keep", "keep");
-  expect_error([&] { model::write_file_atomic(target, "contents"); }, {target});
+  expect_error([&] { write_file_atomic(target, "contents"); }, {target});
   EXPECT_TRUE(files_ending(tmp.path(), ".tmp").empty());
   EXPECT_EQ(read_file(target + "/keep"), "keep");
   ParamTensors pt;
@@ -465,10 +466,10 @@ TEST(Checkpoint, UnwritableTempPathKeepsTheOldFile) {
   const std::string target = tmp / "config.json";
   write_file(target, "old");
   fs::create_directories(target + ".tmp");
-  expect_error([&] { model::write_file_atomic(target, "new"); }, {target});
+  expect_error([&] { write_file_atomic(target, "new"); }, {target});
   EXPECT_EQ(read_file(target), "old");
   // A directory that does not exist.
-  expect_error([&] { model::write_file_atomic(tmp / "no/such/dir/f", "x"); }, {"no/such/dir/f"});
+  expect_error([&] { write_file_atomic(tmp / "no/such/dir/f", "x"); }, {"no/such/dir/f"});
   EXPECT_FALSE(fs::exists(tmp / "no"));
 }
 

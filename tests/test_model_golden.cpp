@@ -125,7 +125,9 @@ void check_case(const std::string& path, float grad_perturbation = 0.0f,
   if (!expect_fail)
     std::printf("%s: loss %.7f (ref %.7f), logits rel err %.2e, worst gradient rel err %.2e\n",
                 path.c_str(), loss, ref_loss, logit_err / logit_scale, worst);
-  if (expect_fail) EXPECT_TRUE(any_fail) << "a perturbed gradient went unnoticed";
+  if (expect_fail) {
+    EXPECT_TRUE(any_fail) << "a perturbed gradient went unnoticed";
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "decode/translator.h"
 #include "model/safetensors.h"
@@ -56,12 +57,12 @@ void run_attention(const AttentionOptions& o) {
     if (o.output.empty()) {
       std::fputs(body.c_str(), stdout);
     } else {
-      model::write_file_atomic(o.output, body);
+      write_file_atomic(o.output, body);
       std::printf("%s\n", r.text.c_str());
     }
     return;
   }
-  model::write_file_atomic(o.output, viz::render_svg(src, out, r.hyp.attention, title));
+  write_file_atomic(o.output, viz::render_svg(src, out, r.hyp.attention, title));
   std::printf("%s\n", r.text.c_str());
   std::fprintf(stderr, "nmt: wrote %s (%zu output x %zu source tokens)\n", o.output.c_str(),
                out.size(), S);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "decode/translator.h"
 #include "eval/bleu.h"
@@ -63,7 +64,7 @@ void run_eval(const EvalOptions& o) {
   if (!o.output.empty()) {
     std::string text;
     for (const auto& h : hyps) text += h + "\n";
-    model::write_file_atomic(o.output, text);
+    write_file_atomic(o.output, text);
   }
   long out_tokens = 0;
   for (const auto& h : hyp_tok) out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "model/safetensors.h"
 
@@ -35,6 +36,8 @@ nlohmann::json read_json_file(const std::string& path) {
     return nlohmann::json::parse(ss.str());
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": invalid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of double's range
+    throw Error(path + ": invalid JSON (" + e.what() + ")");
   }
 }
 

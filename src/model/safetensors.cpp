@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
 namespace nmt::model {
@@ -129,47 +130,6 @@ std::vector<std::int32_t> SafeTensors::i32(const std::string& name) const {
   std::vector<std::int32_t> r((v.end - v.begin) / 4);
   std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
   return r;
-}
-
-static void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
-    }
-    p += w;
-    n -= (std::size_t)w;
-  }
-}
-
-// Writes pieces to PATH.tmp, fsyncs, renames over PATH; removes the temp file on any failure.
-static void write_pieces_atomic(const std::string& path,
-                                const std::vector<std::pair<const char*, std::size_t>>& pieces) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(tmp + ": cannot create (" + std::strerror(errno) + ")");
-  try {
-    for (const auto& [p, n] : pieces) write_all(fd, p, n, tmp);
-    if (::fsync(fd) != 0) throw Error(tmp + ": fsync failed (" + std::strerror(errno) + ")");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error(tmp + ": close failed (" + std::strerror(errno) + ")");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": rename failed (" + std::strerror(e) + ")");
-  }
-}
-
-void write_file_atomic(const std::string& path, const std::string& contents) {
-  write_pieces_atomic(path, {{contents.data(), contents.size()}});
 }
 
 void save_safetensors(const std::string& path, const std::vector<TensorOut>& tensors,

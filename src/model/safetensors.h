@@ -46,7 +46,4 @@ struct TensorOut {
 void save_safetensors(const std::string& path, const std::vector<TensorOut>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Atomically replaces `path` with `contents`.
-void write_file_atomic(const std::string& path, const std::string& contents);
-
 }  // namespace nmt::model

@@ -36,6 +36,8 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
   if (p > 0.0f) {
     dm = grow(drop, SB * E);
     layers::dropout_mask((std::int64_t)(SB * E), p, *rng, dm);
+  } else {
+    drop.clear();  // the backward must not apply an earlier batch's mask
   }
   layers::embedding_forward((int)SB, E, ids.data(), w.enc_emb, dm, x, E);
   float* hs = grow(outputs, SB * 2 * H);
@@ -178,7 +180,10 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   int* y = grow(y_in_, N);
   int* tgt = grow(target_, N);
   float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
-  if (dm) layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
+  if (dm)
+    layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
+  else
+    drop_.clear();
   float* sp_all = grow(s_prev_, N * D);
   float* cache = grow(cache_, N * 4 * D);
   float* energy = grow(energy_, N * S * D);

@@ -24,7 +24,10 @@ void add_colsum(int N, int C, const float* dy, int ld, float* db);
 
 // Vectorizable exp/tanh/sigmoid (max rel. error ~2e-7 for exp over [-87, 88]).
 inline float fast_exp(float x) {
-  x = std::fmin(std::fmax(x, -87.3f), 88.3f);
+  // Comparisons (not fmin/fmax) so that NaN stays NaN; the arithmetic runs on a finite stand-in.
+  const float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+  const bool nan = xc != xc;
+  x = nan ? 0.0f : xc;
   const float n = std::nearbyint(x * 1.44269504088896341f);
   const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
   float p = 1.9875691500e-4f;
@@ -37,7 +40,7 @@ inline float fast_exp(float x) {
   const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
   float scale;
   __builtin_memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return nan ? xc : p * scale;
 }
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 inline float fast_tanh(float x) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <utility>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "text/corpus.h"
 
@@ -73,22 +74,9 @@ void Vocab::save(const std::string& path) const {
     if (token.empty() || token.find_first_of("\r\n") != std::string::npos)
       throw Error(path + ": cannot save token '" + token + "' (empty or contains a line break)");
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot open for writing (" + std::strerror(errno) + ")");
-    for (const auto& token : tokens_) out << token << '\n';
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(tmp + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename " + tmp + " (" + std::strerror(err) + ")");
-  }
+  std::string text;
+  for (const auto& token : tokens_) text += token + '\n';
+  write_file_atomic(path, text);
 }
 
 int Vocab::id(const std::string& token) const {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/rng.h"
 #include "eval/score.h"
@@ -97,7 +98,7 @@ void save_state(const std::string& out, const model::Model& m, const model::Para
 void write_log(const std::string& out, const RunState& st) {
   std::string text;
   for (const auto& line : st.log) text += line.dump() + "\n";
-  model::write_file_atomic(out + "/log.jsonl", text);
+  write_file_atomic(out + "/log.jsonl", text);
 }
 
 void check_writable(const std::string& dir) {
@@ -200,7 +201,7 @@ bool train(const TrainOptions& opt) {
     m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
     m.src_vocab.save(out + "/vocab.src.txt");
     m.trg_vocab.save(out + "/vocab.trg.txt");
-    model::write_file_atomic(out + "/config.json", m.config.to_json().dump(2) + "\n");
+    write_file_atomic(out + "/config.json", m.config.to_json().dump(2) + "\n");
   }
   const auto& cfg = m.config;
   const auto train_data = encode_corpus(train_tok, m.src_vocab, m.trg_vocab, opt.max_len);
@@ -298,14 +299,14 @@ bool train(const TrainOptions& opt) {
                                        {"valid_loss", v.loss}, {"valid_ppl", v.ppl},
                                        {"valid_ppl_free", v.ppl_free}, {"options", options}}}});
     }
-    RunState next = st;
+    RunState next = st;  // after --max-steps mid-epoch, the epoch goes on where it stopped
     next.rng = rng.state();
-    next.epoch_loss = 0;
-    next.epoch_tokens = 0;
-    next.epoch_seconds = 0;
     if (!stop) {
       next.epoch = st.epoch + 1;
       next.batch_in_epoch = 0;
+      next.epoch_loss = 0;
+      next.epoch_tokens = 0;
+      next.epoch_seconds = 0;
     }
     save_state(out, m, updater.adam_m, updater.adam_v, next, options);
     write_log(out, st);
