@@ -19,6 +19,16 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
       for (int j = 0; j < N; ++j) C[(std::size_t)i * ldc + j] *= beta;
     return;
   }
+  if (M == 1) {
+    // A matrix-vector product: OpenBLAS 0.3.21's sgemm would pack all of B first (for the
+    // output layer that is 42 MB per decoder step), sgemv streams it once.
+    const int inc_a = trans_a ? lda : 1;
+    if (trans_b)  // C[1,N] = B[N,K] a
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, inc_a, beta, C, 1);
+    else  // C[1,N] = B[K,N]^T a
+      cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, inc_a, beta, C, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
