@@ -1,5 +1,8 @@
 #include "model/config.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "common/error.h"
 
 namespace nmt::model {
@@ -30,6 +33,14 @@ static T field(const nlohmann::json& j, const char* key, const std::string& what
   else if constexpr (std::is_floating_point_v<T>) ok = v.is_number();
   else ok = v.is_string();
   if (!ok) throw Error(what + ": field '" + key + "' has the wrong type (" + v.type_name() + ")");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // get<int>() would keep only the low bits of a larger number.
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<std::uint64_t>() <= (std::uint64_t)std::numeric_limits<T>::max()
+                          : v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+    if (!fits) throw Error(what + ": field '" + key + "' out of range (" + v.dump() + ")");
+  }
   return v.get<T>();
 }
 

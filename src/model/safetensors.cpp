@@ -76,8 +76,9 @@ SafeTensors SafeTensors::load(const std::string& path) {
       if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40))
         throw Error(where + ": bad shape");
       v.shape.push_back(d.get<std::int64_t>());
-      count *= d.get<std::uint64_t>();
-      if (count > (1ull << 40)) throw Error(where + ": bad shape");
+      const std::uint64_t dim = d.get<std::uint64_t>();
+      if (dim != 0 && count > (1ull << 40) / dim) throw Error(where + ": bad shape");  // no wrap
+      count *= dim;
     }
     for (const auto& o : t["data_offsets"])
       if (!o.is_number_unsigned()) throw Error(where + ": bad data_offsets");
@@ -113,14 +114,14 @@ void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64
   if (v.shape != shape)
     throw Error(path_ + ": tensor '" + name + "' has shape " + shape_str(v.shape) + ", expected " +
                 shape_str(shape));
-  std::memcpy(out, data_.data() + v.begin, v.end - v.begin);
+  if (v.end > v.begin) std::memcpy(out, data_.data() + v.begin, v.end - v.begin);
 }
 
 std::vector<float> SafeTensors::f32(const std::string& name) const {
   const auto& v = info(name);
   if (v.dtype != "F32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
   std::vector<float> r((v.end - v.begin) / 4);
-  std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
+  if (!r.empty()) std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
   return r;
 }
 
@@ -128,7 +129,7 @@ std::vector<std::int32_t> SafeTensors::i32(const std::string& name) const {
   const auto& v = info(name);
   if (v.dtype != "I32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected I32");
   std::vector<std::int32_t> r((v.end - v.begin) / 4);
-  std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
+  if (!r.empty()) std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
   return r;
 }
 
