@@ -302,13 +302,6 @@ void expect_one_line_error(const Outcome& o, const std::vector<std::string>& nee
     EXPECT_NE(lines[0].find(n), std::string::npos) << "'" << lines[0] << "' lacks '" << n << "'";
 }
 
-// Tests of known bugs in src/ skip with "bug: ..."; NMT_RUN_KNOWN_BUGS=1 runs them (to check a
-// fix; they fail until then).
-bool run_known_bugs() {
-  const char* v = std::getenv("NMT_RUN_KNOWN_BUGS");
-  return v && std::string(v) == "1";
-}
-
 // A tmpfs mounted on dir for the lifetime of the object (root only).
 class Tmpfs {
  public:
@@ -502,12 +495,6 @@ TEST_F(Reliability, SigkillDuringTheModelWriteKeepsThePreviousBestModel) {
 }
 
 TEST_F(Reliability, SigkillDuringTheLastLogWriteKeepsTheLogComplete) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: src/train/trainer.cpp writes train_state.safetensors (already 'epoch "
-                    "done') before log.jsonl at each epoch end; a crash between the two in the "
-                    "last epoch leaves log.jsonl without its last line, and --resume finds nothing "
-                    "to do and never rewrites it (log.jsonl.tmp also stays behind)";
-  }
   ASSERT_NO_FATAL_FAILURE(expect_reference_ok());
   TempDir tmp;
   const std::string dir = tmp / "run";
@@ -564,14 +551,6 @@ TEST_F(Reliability, SigintAndSigtermSaveTheStateAndResumeIsBitIdentical) {
 }
 
 TEST_F(Reliability, ResumeWithADifferentDataOrderIsRefusedOrUsesTheSavedOptions) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: src/train/trainer.cpp stores the run's options in train_state's "
-                    "metadata but --resume neither restores nor checks them: resuming with another "
-                    "--seed/--batch/--train-limit/--bucket silently continues mid-epoch with a "
-                    "different batch plan (batch_in_epoch then indexes another shuffle), and the "
-                    "SIGINT hint 'nmt train --out RUN --resume' alone resumes with the defaults "
-                    "(batch 128, seed 1234, all data, 10 epochs)";
-  }
   ASSERT_NO_FATAL_FAILURE(expect_reference_ok());
   TempDir tmp;
   const std::string dir = tmp / "run";
@@ -623,12 +602,6 @@ TEST_F(Reliability, DiskFullWhileSavingKeepsThePreviousFiles) {
 }
 
 TEST_F(Reliability, DiskFullOnTheModelWriteKeepsConfigJsonMatchingTheWeights) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: model::save_model (src/model/checkpoint.cpp) replaces config.json "
-                    "before model.safetensors; when the model write fails (ENOSPC) or the process "
-                    "dies during it, config.json's \"training\" block already describes the new "
-                    "epoch (epoch, valid_ppl) while model.safetensors still holds the old weights";
-  }
   TempDir tmp;
   const std::string dir = tmp / "run";
   ASSERT_EQ(run_nmt(train_args(dir, 1, false)).code(), 0);
@@ -709,13 +682,6 @@ TEST_F(Reliability, NonFiniteLossStopsWithTheCheckpointIntact) {
 }
 
 TEST_F(Reliability, NonFiniteWeightsAreNeverSaved) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: Updater::step (src/train/trainer.cpp) checks the loss and the gradient "
-                    "but not the updated weights: with --lr 1e39 (accepted by the CLI, inf as a "
-                    "float) step 21 turns every weight into Inf/NaN, the periodic save (here "
-                    "--save-every 1) writes them to train_state.safetensors, and step 22 then "
-                    "reports 'loss is NaN; stopped, the last saved checkpoint is intact'";
-  }
   TempDir tmp;
   const std::string dir = tmp / "run";
   ASSERT_EQ(run_nmt(train_args(dir, 1, false)).code(), 0);
@@ -836,13 +802,6 @@ TEST_F(Reliability, TranslateOverLongEmptyAndBlankLines) {
 }
 
 TEST_F(Reliability, TruncationWarningNamesTheInputLineAcrossBatches) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: decode::translate_lines (src/decode/translator.cpp) numbers the lines "
-                    "of the batch it is given, so `nmt translate` (which translates --batch lines "
-                    "at a time) and `nmt eval` name the wrong input line in the truncation warning "
-                    "once the input spans several batches: line 4 with --batch 2 is reported as "
-                    "'input line 2'";
-  }
   TempDir tmp;
   std::string long_line;
   for (int i = 0; i < 300; ++i) {
@@ -897,11 +856,6 @@ TEST_F(Reliability, UnwritableOutputDirectoryIsAOneLineError) {
 }
 
 TEST_F(Reliability, TranslateToAFullDiskFails) {
-  if (!run_known_bugs()) {
-    GTEST_SKIP() << "bug: `nmt translate` (src/cli/cmd_translate.cpp) ignores the result of "
-                    "fputs/fflush on stdout: with stdout on a full disk (/dev/full) every "
-                    "translation is lost and it still exits 0 with nothing on stderr";
-  }
   TempDir tmp;
   write_file(tmp / "in.txt", "s4 s5\n");
   Child c({"translate", "--model", repo_path("tests/golden/tiny_ckpt"), "--threads", "1"}, {},

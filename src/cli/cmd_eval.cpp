@@ -52,7 +52,7 @@ void run_eval(const EvalOptions& o) {
   for (std::size_t start = 0; start < pc.src.size(); start += o.batch) {
     const std::vector<std::string> lines(pc.src.begin() + start,
                                          pc.src.begin() + std::min(pc.src.size(), start + o.batch));
-    for (auto& r : decode::translate_lines(m, tr, lines, dopt)) {
+    for (auto& r : decode::translate_lines(m, tr, lines, dopt, false, 200, (long)start + 1)) {
       hyps.push_back(r.text);
       hyp_tok.push_back(join(r.out_tokens));
     }

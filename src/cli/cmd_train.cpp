@@ -1,4 +1,5 @@
 // nmt train: the seed recipe on Multi30k (design §4, §5).
+#include <algorithm>
 #include <cstdlib>
 
 #include "cli/commands.h"
@@ -40,7 +41,14 @@ void add_train(CLI::App& app) {
   cmd->add_option("--enc-hid", opt->enc_hid_dim, "Encoder GRU size per direction")
       ->capture_default_str();
   cmd->add_option("--dec-hid", opt->dec_hid_dim, "Decoder GRU size")->capture_default_str();
-  cmd->callback([opt] {
+  cmd->callback([opt, cmd] {
+    for (const char* name : {"batch", "seed", "lr", "clip", "teacher-forcing", "dropout", "epochs",
+                             "max-len", "bucket", "train-limit", "valid-limit"}) {
+      if (cmd->count(std::string("--") + name) == 0) continue;
+      std::string key = name;
+      std::replace(key.begin(), key.end(), '-', '_');
+      opt->given.insert(key);
+    }
     if (!train::train(*opt)) std::exit(130);  // interrupted; the state is saved
   });
 }

@@ -44,16 +44,21 @@ void run_translate(const TranslateOptions& o) {
   std::vector<std::string> pending;
   long line_no = 0;
   auto flush = [&] {
-    for (const auto& r : decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.max_src_len))
+    const long first = line_no - (long)pending.size() + 1;
+    for (const auto& r :
+         decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.max_src_len, first))
       std::fputs((r.text + "\n").c_str(), stdout);
-    std::fflush(stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw Error(std::string("cannot write the translations (") + std::strerror(errno) + ")");
     pending.clear();
   };
   std::string line;
   while (reader.next(line)) {
     ++line_no;
     if (!text::is_valid_utf8(line)) {
+      --line_no;  // translate the lines before it first
       flush();
+      ++line_no;
       throw Error(name + ":" + std::to_string(line_no) + ": invalid UTF-8");
     }
     pending.push_back(line);

@@ -226,7 +226,7 @@ std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt)
 std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk,
-                                             int max_src_len) {
+                                             int max_src_len, long first_line) {
   const auto src_lang = text::lang_from_code(m.config.src_lang);
   const auto trg_lang = text::lang_from_code(m.config.trg_lang);
   std::vector<TextTranslation> res(lines.size());
@@ -236,8 +236,8 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
     auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase);
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
-      std::fprintf(stderr, "nmt: warning: input line %zu has %zu tokens; translating the first %d\n",
-                   i + 1, toks.size(), max_src_len);
+      std::fprintf(stderr, "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
+                   first_line + (long)i, toks.size(), max_src_len);
       toks.resize(max_src_len);
     }
     src.push_back(m.src_vocab.encode(toks));

@@ -45,6 +45,8 @@ class Translator {
 };
 
 // Tokenizes, encodes, translates and detokenizes lines of text (empty lines give empty output).
+// Lines longer than max_src_len tokens are truncated with a warning naming their line number
+// (lines[0] is line first_line of the input).
 struct TextTranslation {
   std::string text;
   std::vector<std::string> src_tokens, out_tokens;
@@ -53,6 +55,6 @@ struct TextTranslation {
 std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk = false,
-                                             int max_src_len = 200);
+                                             int max_src_len = 200, long first_line = 1);
 
 }  // namespace nmt::decode

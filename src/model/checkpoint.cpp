@@ -88,11 +88,12 @@ void save_model(const std::string& dir, const Model& m, const nlohmann::json& ex
   nlohmann::json cfg = m.config.to_json();
   if (!extra.is_null())
     for (auto it = extra.begin(); it != extra.end(); ++it) cfg[it.key()] = it.value();
-  // Vocab and config first: model.safetensors, written last, marks a complete checkpoint.
+  // Weights before config.json: if saving fails or the process dies in between, config.json's
+  // training block may lag behind the weights, but never describes weights that are not there.
   m.src_vocab.save(dir + "/vocab.src.txt");
   m.trg_vocab.save(dir + "/vocab.trg.txt");
-  write_file_atomic(dir + "/config.json", cfg.dump(2) + "\n");
   save_params(dir + "/model.safetensors", m.config, m.params.data());
+  write_file_atomic(dir + "/config.json", cfg.dump(2) + "\n");
 }
 
 }  // namespace nmt::model

@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
 
 #include <chrono>
 #include <cmath>
@@ -101,6 +103,60 @@ void write_log(const std::string& out, const RunState& st) {
   write_file_atomic(out + "/log.jsonl", text);
 }
 
+// The settings that shape the run's math and data; a resumed run keeps them.
+json options_json(const TrainOptions& o) {
+  return {{"batch", o.batch},       {"seed", o.seed},
+          {"lr", o.lr},             {"clip", o.clip},
+          {"teacher_forcing", o.teacher_forcing},
+          {"dropout", o.dropout},   {"epochs", o.epochs},
+          {"max_len", o.max_len},   {"bucket", o.bucket},
+          {"train_limit", o.train_limit}, {"valid_limit", o.valid_limit}};
+}
+
+// --resume: options not given on the command line come from the run. Those that fix the data
+// order and the batches (batch, seed, bucket, max_len, limits) cannot change mid-run; the
+// others (epochs, lr, clip, teacher forcing, dropout) may, with a note.
+void apply_saved_options(TrainOptions& o, const model::SafeTensors& sf) {
+  json saved;
+  try {
+    saved = json::parse(sf.metadata().at("options"));
+  } catch (const std::exception& e) {
+    throw Error(sf.path() + ": bad training options (" + e.what() + ")");
+  }
+  const json current = options_json(o);
+  auto take = [&](const char* key, auto& field) {
+    if (!saved.contains(key)) return;
+    using T = std::decay_t<decltype(field)>;
+    const T value = saved.at(key).get<T>();
+    if (!o.given.count(key)) {
+      field = value;
+      return;
+    }
+    if (current.at(key) == saved.at(key)) return;
+    const std::string k = key;
+    std::string flag = "--" + k;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (k == "epochs" || k == "lr" || k == "clip" || k == "teacher_forcing" || k == "dropout") {
+      std::printf("note: %s %s replaces this run's %s\n", flag.c_str(), current.at(key).dump().c_str(),
+                  saved.at(key).dump().c_str());
+      return;
+    }
+    throw Error(flag + " " + current.at(key).dump() + " differs from this run's " +
+                saved.at(key).dump() + ", which fixes its batches; drop the option to resume");
+  };
+  take("batch", o.batch);
+  take("seed", o.seed);
+  take("lr", o.lr);
+  take("clip", o.clip);
+  take("teacher_forcing", o.teacher_forcing);
+  take("dropout", o.dropout);
+  take("epochs", o.epochs);
+  take("max_len", o.max_len);
+  take("bucket", o.bucket);
+  take("train_limit", o.train_limit);
+  take("valid_limit", o.valid_limit);
+}
+
 void check_writable(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -140,14 +196,29 @@ double Updater::step(const text::Batch& batch, Rng& rng, const TrainOptions& opt
   ++steps;
   ops::adam_update(m_.params.data(), grads_.data(), adam_m.data(), adam_v.data(),
                    m_.params.size(), opt.lr, 0.9f, 0.999f, 1e-8f, steps);
+  if (!ops::all_finite(m_.params.data(), m_.params.size()))
+    throw Error(where + "weights are not finite after the update (learning rate too high?)" +
+                intact);
   return loss_sum;
 }
 
-bool train(const TrainOptions& opt) {
+bool train(const TrainOptions& given) {
   SignalGuard signals;
+  TrainOptions opt = given;
+  std::optional<model::SafeTensors> state_file;
+  if (opt.resume && fs::exists(state_path(opt.out_dir))) {
+    state_file = model::SafeTensors::load(state_path(opt.out_dir));
+    apply_saved_options(opt, *state_file);
+  }
   using clock = std::chrono::steady_clock;
   if (opt.batch <= 0) throw Error("--batch must be positive");
   if (opt.epochs <= 0) throw Error("--epochs must be positive");
+  if (!(opt.lr > 0.0f) || !std::isfinite(opt.lr)) throw Error("--lr must be a positive number");
+  if (!(opt.clip > 0.0f)) throw Error("--clip must be positive");
+  if (!(opt.teacher_forcing >= 0.0f && opt.teacher_forcing <= 1.0f))
+    throw Error("--teacher-forcing must be in [0, 1]");
+  if (!(opt.dropout >= 0.0f && opt.dropout < 1.0f)) throw Error("--dropout must be in [0, 1)");
+  if (opt.max_len < 3) throw Error("--max-len must be at least 3");
   ops::set_threads(opt.threads);
   const std::string& out = opt.out_dir;
   const bool have_state = fs::exists(state_path(out));
@@ -175,7 +246,7 @@ bool train(const TrainOptions& opt) {
     const auto cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
                                                    out + "/config.json");
     m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
-    const auto sf = model::SafeTensors::load(state_path(out));
+    const auto& sf = *state_file;
     const std::vector<std::int64_t> shape{(std::int64_t)m.params.size()};
     adam_m = model::ParamBuffer(m.params.size());
     adam_v = model::ParamBuffer(m.params.size());
@@ -214,11 +285,7 @@ bool train(const TrainOptions& opt) {
               cfg.trg_vocab_size, model::parameter_count(cfg), ops::threads());
   std::fflush(stdout);
 
-  const json options = {{"batch", opt.batch},   {"seed", opt.seed},
-                        {"lr", opt.lr},         {"clip", opt.clip},
-                        {"teacher_forcing", opt.teacher_forcing},
-                        {"epochs", opt.epochs}, {"max_len", opt.max_len},
-                        {"bucket", opt.bucket}, {"threads", opt.threads}};
+  const json options = options_json(opt);
   Updater updater(m);
   updater.steps = st.step;
   if (opt.resume) {
@@ -308,14 +375,16 @@ bool train(const TrainOptions& opt) {
       next.epoch_tokens = 0;
       next.epoch_seconds = 0;
     }
-    save_state(out, m, updater.adam_m, updater.adam_v, next, options);
+    // The log first: a crash before the state is saved redoes this epoch and rewrites it.
     write_log(out, st);
+    save_state(out, m, updater.adam_m, updater.adam_v, next, options);
     if (!stop) {
       st.epoch_loss = 0;
       st.epoch_tokens = 0;
       st.epoch_seconds = 0;
     }
   }
+  if (!st.log.empty()) write_log(out, st);  // also completes a log cut short by a crash
   std::printf("done: %ld steps, best valid ppl_free %.2f, peak memory %ld MB; model in %s\n",
               st.step, std::exp(st.best_valid), peak_rss_mb(), out.c_str());
   return true;

@@ -2,6 +2,7 @@
 // The training recipe of design §4: Adam, global-norm clipping, teacher forcing 0.5 (one coin
 // per step for the batch), dropout 0.5, per-epoch validation, best + last checkpoints, resume.
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "model/checkpoint.h"
@@ -34,6 +35,9 @@ struct TrainOptions {
   long valid_limit = 0;     // likewise for validation
   int emb_dim = 256, enc_hid_dim = 512, dec_hid_dim = 512;  // seed preset sizes
   bool progress = true;     // live progress (a bar on a terminal, plain lines otherwise)
+  // Names of the options given on the command line (e.g. "batch"): with --resume, the others
+  // are taken from the run being resumed.
+  std::set<std::string> given;
 };
 
 // One optimisation step of the recipe (forward with coins and dropout, backward, global-norm
