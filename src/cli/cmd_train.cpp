@@ -44,10 +44,10 @@ void add_train(CLI::App& app) {
   cmd->callback([opt, cmd] {
     for (const char* name : {"batch", "seed", "lr", "clip", "teacher-forcing", "dropout", "epochs",
                              "max-len", "bucket", "train-limit", "valid-limit"}) {
-      if (cmd->count(std::string("--") + name) == 0) continue;
+      if (cmd->count(std::string("--") + name) > 0) continue;
       std::string key = name;
       std::replace(key.begin(), key.end(), '-', '_');
-      opt->given.insert(key);
+      opt->defaulted.insert(key);
     }
     if (!train::train(*opt)) std::exit(130);  // interrupted; the state is saved
   });

@@ -1,7 +1,7 @@
 #pragma once
 // Corpus loss/perplexity of a model (design §4): `ppl` teacher-forced (reference prefix fed,
 // token-weighted mean) and `ppl_free` (the tutorial's figure: own argmax fed, mean of per-batch
-// mean losses).
+// mean losses over batches of sentences sorted by source length, as its iterator makes them).
 #include <vector>
 
 #include "model/checkpoint.h"

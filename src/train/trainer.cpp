@@ -116,6 +116,15 @@ json options_json(const TrainOptions& o) {
 // --resume: options not given on the command line come from the run. Those that fix the data
 // order and the batches (batch, seed, bucket, max_len, limits) cannot change mid-run; the
 // others (epochs, lr, clip, teacher forcing, dropout) may, with a note.
+// An option value as a user would type it (floats stored as float print as 0.001, not
+// 0.0010000000474974513).
+std::string show(const json& v) {
+  if (!v.is_number_float()) return v.dump();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+  return buf;
+}
+
 void apply_saved_options(TrainOptions& o, const model::SafeTensors& sf) {
   json saved;
   try {
@@ -128,7 +137,7 @@ void apply_saved_options(TrainOptions& o, const model::SafeTensors& sf) {
     if (!saved.contains(key)) return;
     using T = std::decay_t<decltype(field)>;
     const T value = saved.at(key).get<T>();
-    if (!o.given.count(key)) {
+    if (o.defaulted.count(key)) {
       field = value;
       return;
     }
@@ -137,12 +146,12 @@ void apply_saved_options(TrainOptions& o, const model::SafeTensors& sf) {
     std::string flag = "--" + k;
     std::replace(flag.begin(), flag.end(), '_', '-');
     if (k == "epochs" || k == "lr" || k == "clip" || k == "teacher_forcing" || k == "dropout") {
-      std::printf("note: %s %s replaces this run's %s\n", flag.c_str(), current.at(key).dump().c_str(),
-                  saved.at(key).dump().c_str());
+      std::printf("note: %s %s replaces this run's %s\n", flag.c_str(), show(current.at(key)).c_str(),
+                  show(saved.at(key)).c_str());
       return;
     }
-    throw Error(flag + " " + current.at(key).dump() + " differs from this run's " +
-                saved.at(key).dump() + ", which fixes its batches; drop the option to resume");
+    throw Error(flag + " " + show(current.at(key)) + " differs from this run's " +
+                show(saved.at(key)) + ", which fixes its batches; drop the option to resume");
   };
   take("batch", o.batch);
   take("seed", o.seed);

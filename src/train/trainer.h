@@ -35,9 +35,9 @@ struct TrainOptions {
   long valid_limit = 0;     // likewise for validation
   int emb_dim = 256, enc_hid_dim = 512, dec_hid_dim = 512;  // seed preset sizes
   bool progress = true;     // live progress (a bar on a terminal, plain lines otherwise)
-  // Names of the options given on the command line (e.g. "batch"): with --resume, the others
-  // are taken from the run being resumed.
-  std::set<std::string> given;
+  // Names of options left at their defaults (e.g. "batch"; the CLI fills it): with --resume,
+  // these are taken from the run being resumed, the others must agree with it.
+  std::set<std::string> defaulted;
 };
 
 // One optimisation step of the recipe (forward with coins and dropout, backward, global-norm
