@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/peak_memory.h"
 #include "cli/commands.h"
 #include "common/rng.h"
 #include "decode/translator.h"
@@ -28,14 +29,6 @@ struct BenchOptions {
   int sentences = 1000;  // test2016 sentences translated per measurement
   int single = 100;      // sentences translated one at a time
 };
-
-long peak_rss_mb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  return -1;
-}
 
 void run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;

@@ -12,61 +12,16 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "text/utf8.h"
 
 namespace nmt::eval {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// UTF-8 helpers. Invalid sequences decode as one opaque byte (length 1, valid = false).
-
-struct Decoded {
-  char32_t cp;
-  int len;
-  bool valid;
-};
-
-Decoded decode(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1, true};
-  int len;
-  char32_t cp;
-  char32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return {b0, 1, false};
-  }
-  if (i + len > s.size()) return {b0, 1, false};
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {b0, 1, false};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {b0, 1, false};
-  return {cp, len, true};
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+// UTF-8: invalid sequences decode as one opaque byte (length 1, valid = false).
+using text::append_utf8;
+using Decoded = text::Utf8Char;
+Decoded decode(std::string_view s, size_t i) { return text::decode_utf8(s, i); }
 
 // Python's str.isspace(): what str.split() and str.rstrip() (no arguments) treat as whitespace.
 bool is_space(char32_t c) {

@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "text/utf8.h"
 
 namespace nmt::text {
 namespace {
@@ -40,37 +41,10 @@ struct Decoded {
   std::size_t len;
 };
 
-// Lenient decoder: input is validated by the corpus reader; a stray byte decodes as U+FFFD.
+// Lenient: input is validated by the corpus reader; a stray byte decodes as U+FFFD.
 Decoded decode(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1};
-  std::size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
-  if (len == 0 || i + len > s.size()) return {0xFFFD, 1};
-  Cp cp = b0 & (0x7F >> len);
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {0xFFFD, 1};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  return {cp, len};
-}
-
-void append_utf8(std::string& out, Cp cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  const auto d = decode_utf8(s, i);
+  return d.valid ? Decoded{d.cp, (std::size_t)d.len} : Decoded{0xFFFD, 1};
 }
 
 Cp lower_cp(Cp c) {

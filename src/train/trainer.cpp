@@ -1,3 +1,4 @@
+#include "common/peak_memory.h"
 #include "train/trainer.h"
 
 #include <signal.h>
@@ -171,14 +172,6 @@ void check_writable(const std::string& dir) {
   fs::create_directories(dir, ec);
   if (ec) throw Error(dir + ": cannot create output directory (" + ec.message() + ")");
   if (::access(dir.c_str(), W_OK) != 0) throw Error(dir + ": output directory is not writable");
-}
-
-long peak_rss_mb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  return -1;
 }
 
 }  // namespace
