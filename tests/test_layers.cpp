@@ -388,6 +388,7 @@ TEST(Layers, AttentionColsMapRowsToSourceColumns) {
   const int rows = (int)cols.size();
   Rng rng(54);
   c.q = uniform_vec(rng, (std::size_t)rows * c.D);
+  c.R = uniform_vec(rng, (std::size_t)rows * c.C, -1.0f, 1.0f);  // the objective spans all rows
   c.forward(cols.data(), rows);
   std::vector<double> a, ctx;
   for (int row = 0; row < rows; ++row) {
