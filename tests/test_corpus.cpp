@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "common/error.h"
 #include "text/corpus.h"
 
@@ -35,14 +36,6 @@ std::string read_bytes(const fs::path& p) {
 
 class Corpus : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("nmt_test_corpus_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string write(const std::string& name, const std::string& bytes) {
     const fs::path p = dir_ / name;
@@ -59,7 +52,8 @@ class Corpus : public ::testing::Test {
     return p;
   }
 
-  fs::path dir_;
+  nmt::testing::TempDir tmp_;  // removed with the fixture
+  fs::path dir_{tmp_.path()};
 };
 
 TEST(CorpusUtf8, ValidatesStrictly) {

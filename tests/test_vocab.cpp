@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "common/error.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
@@ -46,20 +47,13 @@ Sentences tokenized_train(const char* lang) {
 
 class VocabFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("nmt_test_vocab_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& bytes) {
     const fs::path p = dir_ / name;
     std::ofstream(p, std::ios::binary) << bytes;
     return p.string();
   }
-  fs::path dir_;
+  nmt::testing::TempDir tmp_;  // removed with the fixture
+  fs::path dir_{tmp_.path()};
 };
 
 TEST(Vocab, SpecialIdsAreFixed) {

@@ -152,8 +152,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   });
   row_of_.resize(B);
   for (int i = 0; i < B; ++i) row_of_[order_[i]] = i;
-  std::vector<int>& src = enc_.ids;  // reorder columns of src into the encoder's input
-  src.resize((std::size_t)S * B);
+  std::vector<int> src((std::size_t)S * B);  // columns in internal order
   std::vector<int> len(B);
   trg_.resize((std::size_t)T * B);
   for (int i = 0; i < B; ++i) {
@@ -162,7 +161,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     for (int t = 0; t < S; ++t) src[(std::size_t)t * B + i] = batch.src[(std::size_t)t * B + b];
     for (int t = 0; t < T; ++t) trg_[(std::size_t)t * B + i] = batch.trg[(std::size_t)t * B + b];
   }
-  enc_.set_input(S, B, std::vector<int>(src).data(), len.data());
+  enc_.set_input(S, B, src.data(), len.data());
   enc_.forward(c, w, dropout, rng);
 
   n_.assign(T + 1, 0);
