@@ -45,12 +45,11 @@ void BM_AttentionStep(benchmark::State& st) {
   auto keys = random_vec((std::size_t)S * B * D), values = random_vec((std::size_t)S * B * C);
   auto v = random_vec(D);
   std::vector<int> len(B, S);
-  std::vector<float> q((std::size_t)B * D), energy((std::size_t)B * S * D), attn((std::size_t)B * S),
-      ctx((std::size_t)B * C);
+  std::vector<float> q((std::size_t)B * D), attn((std::size_t)B * S), ctx((std::size_t)B * C);
   for (auto _ : st) {
     ops::gemm(false, true, B, D, D, 1.0f, s.data(), D, w_att.data(), D + C, 0.0f, q.data(), D);
     layers::attention_forward(B, S, B, D, C, q.data(), keys.data(), values.data(), v.data(),
-                              len.data(), energy.data(), attn.data(), ctx.data());
+                              len.data(), attn.data(), ctx.data());
     benchmark::DoNotOptimize(ctx.data());
   }
   st.SetItemsProcessed(st.iterations() * B);

@@ -308,7 +308,7 @@ namespace {
 struct AttCase {
   int n = 3, S = 5, B = 4, D = 4, C = 6;
   std::vector<int> len{5, 2, 4, 1};
-  std::vector<float> q, keys, values, v, R, energy, attn, ctx;
+  std::vector<float> q, keys, values, v, R, attn, ctx;
   explicit AttCase(std::uint64_t seed) {
     Rng rng(seed);
     q = uniform_vec(rng, (std::size_t)n * D);
@@ -319,11 +319,10 @@ struct AttCase {
   }
   double forward(const int* cols = nullptr, int rows = -1) {
     const int nr = rows < 0 ? n : rows;
-    energy.assign((std::size_t)nr * S * D, 0.0f);
     attn.assign((std::size_t)nr * S, kSentinel);
     ctx.assign((std::size_t)nr * C, kSentinel);
     layers::attention_forward(nr, S, B, D, C, q.data(), keys.data(), values.data(), v.data(),
-                              len.data(), energy.data(), attn.data(), ctx.data(), cols);
+                              len.data(), attn.data(), ctx.data(), cols);
     return dot_objective(ctx.data(), R.data(), nr, C, C);
   }
   // Reference in double for query row `row` reading source column b.
@@ -408,9 +407,9 @@ TEST(Layers, AttentionBackward) {
   c.forward();
   std::vector<float> dq((std::size_t)c.n * c.D, kSentinel);
   std::vector<float> dkeys(c.keys.size(), 0.5f), dvalues(c.values.size(), 0.25f), dv(c.D, 0.125f);
-  layers::attention_backward(c.n, c.S, c.B, c.D, c.C, c.R.data(), c.energy.data(), c.attn.data(),
-                             c.values.data(), c.v.data(), c.len.data(), dq.data(), dkeys.data(),
-                             dvalues.data(), dv.data());
+  layers::attention_backward(c.n, c.S, c.B, c.D, c.C, c.R.data(), c.q.data(), c.keys.data(),
+                             c.attn.data(), c.values.data(), c.v.data(), c.len.data(), dq.data(),
+                             dkeys.data(), dvalues.data(), dv.data());
   for (auto& g : dkeys) g -= 0.5f;  // these accumulate
   for (auto& g : dvalues) g -= 0.25f;
   for (auto& g : dv) g -= 0.125f;
@@ -445,15 +444,14 @@ TEST(Layers, AttentionBackwardIsIndependentOfThreads) {
   auto q = uniform_vec(rng, (std::size_t)n * D), keys = uniform_vec(rng, (std::size_t)S * B * D);
   auto values = uniform_vec(rng, (std::size_t)S * B * C), v = uniform_vec(rng, D);
   auto dctx = uniform_vec(rng, (std::size_t)n * C);
-  std::vector<float> energy((std::size_t)n * S * D), attn((std::size_t)n * S),
-      ctx((std::size_t)n * C);
+  std::vector<float> attn((std::size_t)n * S), ctx((std::size_t)n * C);
   layers::attention_forward(n, S, B, D, C, q.data(), keys.data(), values.data(), v.data(),
-                            len.data(), energy.data(), attn.data(), ctx.data());
+                            len.data(), attn.data(), ctx.data());
   auto run = [&](int threads) {
     const int saved = ops::threads();
     ops::set_threads(threads);
     std::vector<float> dq((std::size_t)n * D), dk(keys.size()), dval(values.size()), dv(D);
-    layers::attention_backward(n, S, B, D, C, dctx.data(), energy.data(), attn.data(),
+    layers::attention_backward(n, S, B, D, C, dctx.data(), q.data(), keys.data(), attn.data(),
                                values.data(), v.data(), len.data(), dq.data(), dk.data(),
                                dval.data(), dv.data());
     ops::set_threads(saved);

@@ -258,11 +258,17 @@ void run_explain(const ExplainOptions& o) {
 
   // ---- 2. Attention at the first decoder step (previous state s0) ----
   r.heading("2. Attention (first decoder step, previous state s0)");
-  std::vector<float> q((std::size_t)B * D), energy((std::size_t)B * S * D, 0.0f),
-      attn((std::size_t)B * S), ctx((std::size_t)B * C);
+  std::vector<float> q((std::size_t)B * D), attn((std::size_t)B * S), ctx((std::size_t)B * C);
   ops::gemm(false, true, B, D, D, 1.0f, enc.s0.data(), D, w.att_w, D + C, 0.0f, q.data(), D);
   layers::attention_forward(B, S, B, D, C, q.data(), enc.keys.data(), enc.outputs.data(), w.att_v,
-                            enc.len.data(), energy.data(), attn.data(), ctx.data());
+                            enc.len.data(), attn.data(), ctx.data());
+  // The kernel does not keep the energies (its backward recomputes them); shown from here.
+  std::vector<float> energy((std::size_t)B * S * D, 0.0f);
+  for (int b = 0; b < B; ++b)
+    for (int j = 0; j < batch.src_lengths[b]; ++j)
+      for (int k = 0; k < D; ++k)
+        energy[((std::size_t)b * S + j) * D + k] =
+            std::tanh(enc.keys[((std::size_t)j * B + b) * D + k] + q[(std::size_t)b * D + k]);
 
   r.section("energy", "attention energy = tanh(W_att [s0 ; Hs_j] + b_att)", {B, S, D});
   r.print("(W_h Hs_j + b_att is computed once per batch; each step adds W_s s only)\n");

@@ -35,7 +35,6 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
   const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
   const int XI = E + C, LO = D + C + E, S = enc_.S, B = enc_.B;
   float* q = grow(q_, (std::size_t)n * D);
-  float* energy = grow(energy_, (std::size_t)n * S * D);
   float* ctx = grow(ctx_, (std::size_t)n * C);
   float* x = grow(x_, (std::size_t)n * XI);
   float* gi = grow(gi_, (std::size_t)n * 3 * D);
@@ -44,7 +43,7 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
   float* cache = grow(cache_, (std::size_t)n * 4 * D);
   ops::gemm(false, true, n, D, D, 1.0f, s, D, w.att_w, D + C, 0.0f, q, D);
   layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
-                            enc_.len.data(), energy, attn, ctx, cols);
+                            enc_.len.data(), attn, ctx, cols);
   layers::embedding_forward(n, E, y, w.dec_emb, nullptr, x, XI);
   for (int i = 0; i < n; ++i) {
     std::memcpy(x + (std::size_t)i * XI + E, ctx + (std::size_t)i * C, sizeof(float) * C);

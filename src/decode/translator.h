@@ -41,7 +41,7 @@ class Translator {
 
   const model::Model& m_;
   model::Encoder enc_;
-  std::vector<float> q_, energy_, ctx_, x_, gi_, gh_, out_, cache_;
+  std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;
 };
 
 // Tokenizes, encodes, translates and detokenizes lines of text (empty lines give empty output).

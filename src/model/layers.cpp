@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -115,8 +116,8 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
 }
 
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
-                       const float* values, const float* v, const int* src_len, float* energy,
-                       float* attn, float* ctx, const int* cols) {
+                       const float* values, const float* v, const int* src_len, float* attn,
+                       float* ctx, const int* cols) {
 #pragma omp parallel for schedule(static) if (n * S * D >= 65536)
   for (int row = 0; row < n; ++row) {
     const int b = cols ? cols[row] : row;
@@ -126,13 +127,9 @@ void attention_forward(int n, int S, int B, int D, int C, const float* q, const 
     float max_score = -std::numeric_limits<float>::infinity();
     for (int j = 0; j < len; ++j) {
       const float* kj = keys + ((std::size_t)j * B + b) * D;
-      float* ej = energy + ((std::size_t)row * S + j) * D;
       float score = 0.0f;
 #pragma omp simd reduction(+ : score)
-      for (int k = 0; k < D; ++k) {
-        ej[k] = fast_tanh(kj[k] + qb[k]);
-        score += ej[k] * v[k];
-      }
+      for (int k = 0; k < D; ++k) score += fast_tanh(kj[k] + qb[k]) * v[k];
       a[j] = score;
       max_score = std::fmax(max_score, score);
     }
@@ -155,17 +152,23 @@ void attention_forward(int n, int S, int B, int D, int C, const float* q, const 
   }
 }
 
-void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* energy,
-                        const float* attn, const float* values, const float* v, const int* src_len,
-                        float* dq, float* dkeys, float* dvalues, float* dv) {
-  // Rows touch disjoint parts of dkeys/dvalues; dv gets one partial sum per thread.
+void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* q,
+                        const float* keys, const float* attn, const float* values, const float* v,
+                        const int* src_len, float* dq, float* dkeys, float* dvalues, float* dv) {
+  // Rows touch disjoint parts of dkeys/dvalues; dv gets one partial sum per thread. The
+  // energies tanh(k_j + q) are recomputed rather than kept from the forward: [N,S,D] floats
+  // would be the largest activation of a batch, the recomputation costs < 1% of a step.
   const int nthreads = ops::threads();
-  std::vector<float> dv_part((std::size_t)nthreads * D, 0.0f);
+  thread_local std::vector<float> dv_part;
+  if (dv_part.size() < (std::size_t)nthreads * D) dv_part.resize((std::size_t)nthreads * D);
+  std::fill_n(dv_part.data(), (std::size_t)nthreads * D, 0.0f);
+  float* dv_all = dv_part.data();
 #pragma omp parallel num_threads(nthreads) if (n * S * D >= 65536)
   {
     const int tid = omp_get_thread_num();
-    float* dvp = dv_part.data() + (std::size_t)tid * D;
-    std::vector<float> da(S);
+    float* dvp = dv_all + (std::size_t)tid * D;
+    thread_local std::vector<float> da;
+    if (da.size() < (std::size_t)S) da.resize(S);
 #pragma omp for schedule(static)
     for (int b = 0; b < n; ++b) {
       const int len = src_len[b];
@@ -184,16 +187,18 @@ void attention_backward(int n, int S, int B, int D, int C, const float* dctx, co
         da[j] = s;
         dot += a[j] * s;
       }
+      const float* qb = q + (std::size_t)b * D;
       float* dqb = dq + (std::size_t)b * D;
       std::memset(dqb, 0, sizeof(float) * D);
       for (int j = 0; j < len; ++j) {
         const float dscore = a[j] * (da[j] - dot);
-        const float* ej = energy + ((std::size_t)b * S + j) * D;
+        const float* kj = keys + ((std::size_t)j * B + b) * D;
         float* dkj = dkeys + ((std::size_t)j * B + b) * D;
 #pragma omp simd
         for (int k = 0; k < D; ++k) {
-          dvp[k] += dscore * ej[k];
-          const float dpre = dscore * v[k] * (1.0f - ej[k] * ej[k]);
+          const float e = fast_tanh(kj[k] + qb[k]);
+          dvp[k] += dscore * e;
+          const float dpre = dscore * v[k] * (1.0f - e * e);
           dkj[k] += dpre;
           dqb[k] += dpre;
         }
@@ -201,7 +206,7 @@ void attention_backward(int n, int S, int B, int D, int C, const float* dctx, co
     }
   }
   for (int t = 0; t < nthreads; ++t)
-    for (int k = 0; k < D; ++k) dv[k] += dv_part[(std::size_t)t * D + k];
+    for (int k = 0; k < D; ++k) dv[k] += dv_all[(std::size_t)t * D + k];
 }
 
 double softmax_ce_forward(int n, int V, const float* logits, const int* targets, float* lse) {

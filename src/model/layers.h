@@ -33,16 +33,17 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
 
 // Additive attention step for rows b < n over a source of S positions stored time-major with
 // batch stride B: keys [S,B,D] (= Hs W_h^T + b_att), values [S,B,C] (= Hs), q[n,D] (= s W_s^T).
-// energy[n,S,D] = tanh(keys_j + q), score = energy·v, masked to j < src_len[b];
-// attn[n,S] softmax weights (0 beyond src_len), ctx[n,C] = sum_j attn_j values_j.
+// score_j = tanh(keys_j + q)·v, masked to j < src_len[b]; attn[n,S] softmax weights
+// (0 beyond src_len), ctx[n,C] = sum_j attn_j values_j.
 // Row b reads source column cols[b] (cols == null: column b), as beams and compacted batches do.
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
-                       const float* values, const float* v, const int* src_len, float* energy,
-                       float* attn, float* ctx, const int* cols = nullptr);
-// Given dctx[n,C]: dq[n,D] (overwritten), dkeys[S,B,D] +=, dvalues[S,B,C] +=, dv[D] +=.
-void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* energy,
-                        const float* attn, const float* values, const float* v, const int* src_len,
-                        float* dq, float* dkeys, float* dvalues, float* dv);
+                       const float* values, const float* v, const int* src_len, float* attn,
+                       float* ctx, const int* cols = nullptr);
+// Given dctx[n,C] and the forward's q, keys and attn: dq[n,D] (overwritten), dkeys[S,B,D] +=,
+// dvalues[S,B,C] +=, dv[D] +=.
+void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* q,
+                        const float* keys, const float* attn, const float* values, const float* v,
+                        const int* src_len, float* dq, float* dkeys, float* dvalues, float* dv);
 
 // Softmax cross-entropy of logits[n,V] against targets[n]; returns the summed loss and stores
 // each row's log-sum-exp in lse[n] for the backward.

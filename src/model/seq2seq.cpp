@@ -185,13 +185,12 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     drop_.clear();
   float* sp_all = grow(s_prev_, N * D);
   float* cache = grow(cache_, N * 4 * D);
-  float* energy = grow(energy_, N * S * D);
   float* attn = grow(attn_, N * S);
   float* x = grow(x_, N * XI);
   float* out = grow(out_, N * LO);
   float* logits = grow(logits_, N * V);
   float* s = grow(s_, (std::size_t)B * D);
-  float* q = grow(q_, (std::size_t)B * D);
+  float* q_all = grow(q_, N * D);  // queries of every step, for the backward
   float* gi = grow(gi_, (std::size_t)B * 3 * D);
   float* gh = grow(gh_, (std::size_t)B * 3 * D);
   float* ctx = grow(ctx_, (std::size_t)B * C);
@@ -204,9 +203,10 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     float* sp = sp_all + r * D;
     std::memcpy(sp, s, sizeof(float) * n * D);
     // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
+    float* q = q_all + r * D;
     ops::gemm(false, true, n, D, D, 1.0f, sp, D, w.att_w, D + C, 0.0f, q, D);
     layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
-                              len.data(), energy + r * S * D, attn + r * S, ctx);
+                              len.data(), attn + r * S, ctx);
     float* xt = x + r * XI;
     float* ot = out + r * LO;
     layers::embedding_forward(n, E, y + r, w.dec_emb, dm ? dm + r * E : nullptr, xt, XI);
@@ -282,7 +282,7 @@ void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g,
     }
     layers::embedding_backward(n, E, y_in_.data() + r, de, E, dm ? dm + r * E : nullptr, g.dec_emb);
     ops::gemm(false, false, n, D, 3 * D, 1.0f, dgh + r * 3 * D, 3 * D, w.dec_w_hh, D, 1.0f, dsp, D);
-    layers::attention_backward(n, S, B, D, C, dctx, energy_.data() + r * S * D,
+    layers::attention_backward(n, S, B, D, C, dctx, q_.data() + r * D, enc_.keys.data(),
                                attn_.data() + r * S, enc_.outputs.data(), w.att_v,
                                enc_.len.data(), dq + r * D, enc_.d_keys.data(),
                                enc_.d_outputs.data(), g.att_v);

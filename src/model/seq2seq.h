@@ -68,8 +68,8 @@ class TrainingGraph {
   std::vector<int> n_, r_;              // active rows and row offset of each step t
   std::vector<int> trg_;                // [T,B] internal order
   std::vector<int> y_in_, target_;      // [N]
-  std::vector<float> drop_, s_prev_, cache_, energy_, attn_, x_, out_, logits_, lse_;
-  std::vector<float> s_, q_, gi_, gh_, ctx_;
+  std::vector<float> drop_, s_prev_, cache_, q_, attn_, x_, out_, logits_, lse_;
+  std::vector<float> s_, gi_, gh_, ctx_;
   // backward
   std::vector<float> dout_, dgi_, dgh_, dq_, ds_, ds_prev_, dx_, dctx_, de_;
 };
