@@ -75,9 +75,8 @@ void BM_OutputLayerSoftmaxCE(benchmark::State& st) {
     benchmark::DoNotOptimize(dw.data());
   }
   st.SetItemsProcessed(st.iterations() * N);
-  st.counters["GFLOP/s"] = benchmark::Counter(6.0 * N * LO * V * st.iterations(),
-                                              benchmark::Counter::kIsRate,
-                                              benchmark::Counter::kIs1000);
+  st.counters["GFLOP/s"] = benchmark::Counter(
+      6.0 * N * LO * V * st.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_OutputLayerSoftmaxCE)->Arg(128)->Arg(1792)->Unit(benchmark::kMillisecond);
 

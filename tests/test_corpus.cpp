@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
 #include "common/error.h"
+#include "test_util.h"
 #include "text/corpus.h"
 
 namespace nmt::text {
@@ -36,7 +36,6 @@ std::string read_bytes(const fs::path& p) {
 
 class Corpus : public ::testing::Test {
  protected:
-
   std::string write(const std::string& name, const std::string& bytes) {
     const fs::path p = dir_ / name;
     std::ofstream(p, std::ios::binary) << bytes;

@@ -571,12 +571,12 @@ TEST(Layers, FastMathAndCrossEntropyPropagateNaN) {
              sig_nan = std::isnan(ops::fast_sigmoid(nan)), loss_nan = std::isnan(loss);
   if (!exp_nan || !tanh_nan || !sig_nan || !loss_nan) {
     FAIL() << "bug: src/tensor/ops.h fast_exp clamps with fmin/fmax, which drop NaN, so "
-                    "fast_exp(NaN) = "
-                 << ops::fast_exp(nan) << ", fast_tanh(NaN) = " << ops::fast_tanh(nan)
-                 << ", fast_sigmoid(NaN) = " << ops::fast_sigmoid(nan)
-                 << " (expected NaN), and softmax_ce_forward over logits {0.5, NaN, -1, 2} "
-                    "returns the finite loss "
-                 << loss << " (layers.cpp also takes the row max with fmax)";
+              "fast_exp(NaN) = "
+           << ops::fast_exp(nan) << ", fast_tanh(NaN) = " << ops::fast_tanh(nan)
+           << ", fast_sigmoid(NaN) = " << ops::fast_sigmoid(nan)
+           << " (expected NaN), and softmax_ce_forward over logits {0.5, NaN, -1, 2} "
+              "returns the finite loss "
+           << loss << " (layers.cpp also takes the row max with fmax)";
   }
 }
 
@@ -791,10 +791,10 @@ TEST(Layers, TrainingGraphWithoutDropoutAfterARunWithDropout) {
       }
   if (differ) {
     FAIL() << "bug: src/model/seq2seq.cpp TrainingGraph::backward and Encoder::backward "
-                    "apply the embedding dropout mask whenever drop_/drop is non-empty, so a "
-                    "dropout-free forward after a dropout forward on the same object uses the "
-                    "stale mask in the embedding gradients ("
-                 << differ << " gradient values differ, first in " << first << ")";
+              "apply the embedding dropout mask whenever drop_/drop is non-empty, so a "
+              "dropout-free forward after a dropout forward on the same object uses the "
+              "stale mask in the embedding gradients ("
+           << differ << " gradient values differ, first in " << first << ")";
   }
 }
 

@@ -64,8 +64,7 @@ double rel_err(const float* a, const std::vector<float>& ref, std::size_t n) {
 }
 
 // Runs forward+backward and checks everything; returns the worst gradient error.
-void check_case(const std::string& path, float grad_perturbation = 0.0f,
-                bool expect_fail = false) {
+void check_case(const std::string& path, float grad_perturbation = 0.0f, bool expect_fail = false) {
   Golden g = load_golden(path);
   model::TrainingGraph graph;
   const double loss_sum = graph.forward(g.cfg, g.w, g.batch, g.coins, 0.0f, nullptr);
@@ -89,7 +88,8 @@ void check_case(const std::string& path, float grad_perturbation = 0.0f,
         logit_scale = std::max(logit_scale, (double)std::fabs(r));
       }
       for (int j = 0; j < S; ++j)
-        attn_err = std::max(attn_err, (double)std::fabs(a[j] - ref_attn[((std::size_t)t * B + b) * S + j]));
+        attn_err = std::max(attn_err,
+                            (double)std::fabs(a[j] - ref_attn[((std::size_t)t * B + b) * S + j]));
     }
   EXPECT_LT(logit_err / logit_scale, 1e-4) << path;
   EXPECT_LT(attn_err, 1e-5) << path;

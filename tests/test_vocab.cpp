@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
 #include "common/error.h"
+#include "test_util.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
 #include "text/vocab.h"

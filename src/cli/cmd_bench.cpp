@@ -5,8 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/peak_memory.h"
 #include "cli/commands.h"
+#include "common/peak_memory.h"
 #include "common/rng.h"
 #include "decode/translator.h"
 #include "model/checkpoint.h"
@@ -59,11 +59,16 @@ void run_bench(const BenchOptions& o) {
         seconds += dt;
       }
     }
-    nlohmann::json j = {{"what", "train"},          {"impl", "nmt"},
-                        {"threads", ops::threads()}, {"batch", o.batch},
-                        {"steps", o.steps},          {"tokens", tokens},
-                        {"seconds", seconds},        {"tokens_per_s", tokens / seconds},
-                        {"epoch_minutes_est", 0.0},  {"peak_rss_mb", peak_rss_mb()},
+    nlohmann::json j = {{"what", "train"},
+                        {"impl", "nmt"},
+                        {"threads", ops::threads()},
+                        {"batch", o.batch},
+                        {"steps", o.steps},
+                        {"tokens", tokens},
+                        {"seconds", seconds},
+                        {"tokens_per_s", tokens / seconds},
+                        {"epoch_minutes_est", 0.0},
+                        {"peak_rss_mb", peak_rss_mb()},
                         {"blas_core", ops::blas_core_name()}};
     // One epoch of the bundled train set has about this many target tokens.
     long epoch_tokens = 0;
@@ -120,16 +125,19 @@ void run_bench(const BenchOptions& o) {
 
 void add_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
-  auto* cmd = app.add_subcommand("bench", "Training and translation speed on the bundled data (JSON lines)");
+  auto* cmd = app.add_subcommand("bench",
+                                 "Training and translation speed on the bundled data (JSON lines)");
   cmd->add_option("--data", o->data_dir, "Data directory")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed training steps first")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Timed training steps")->capture_default_str();
-  cmd->add_option("--model", o->model, "Trained model for the translation figures (else random init)");
+  cmd->add_option("--model", o->model,
+                  "Trained model for the translation figures (else random init)");
   cmd->add_option("--sentences", o->sentences, "test2016 sentences per translation measurement")
       ->capture_default_str();
-  cmd->add_option("--single", o->single, "Sentences translated one at a time")->capture_default_str();
+  cmd->add_option("--single", o->single, "Sentences translated one at a time")
+      ->capture_default_str();
   cmd->add_flag("!--no-train", o->train, "Skip the training measurement");
   cmd->add_flag("!--no-translate", o->translate, "Skip the translation measurements");
   cmd->callback([o] { run_bench(*o); });

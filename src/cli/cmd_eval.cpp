@@ -33,12 +33,15 @@ std::string join(const std::vector<std::string>& toks) {
 void run_eval(const EvalOptions& o) {
   ops::set_threads(o.threads);
   const auto m = model::load_model(o.model);
-  const std::string src_path = o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
-  const std::string ref_path = o.ref.empty() ? text::split_path(default_data_dir(), "test", "en") : o.ref;
+  const std::string src_path =
+      o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
+  const std::string ref_path =
+      o.ref.empty() ? text::split_path(default_data_dir(), "test", "en") : o.ref;
   const auto pc = text::read_parallel(src_path, ref_path);
   if (pc.src.empty()) throw Error(src_path + ": no sentence pairs");
-  const auto tok = train::tokenize_corpus(pc, text::lang_from_code(m.config.src_lang),
-                                          text::lang_from_code(m.config.trg_lang), m.config.lowercase);
+  const auto tok =
+      train::tokenize_corpus(pc, text::lang_from_code(m.config.src_lang),
+                             text::lang_from_code(m.config.trg_lang), m.config.lowercase);
   const auto enc = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 
@@ -67,7 +70,8 @@ void run_eval(const EvalOptions& o) {
     write_file_atomic(o.output, text);
   }
   long out_tokens = 0;
-  for (const auto& h : hyp_tok) out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
+  for (const auto& h : hyp_tok)
+    out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
   nlohmann::json j = {{"sentences", pc.src.size()},
                       {"beam", o.beam},
                       {"loss", loss.loss},
@@ -87,7 +91,8 @@ void run_eval(const EvalOptions& o) {
 
 void add_eval(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
-  auto* cmd = app.add_subcommand("eval", "Loss, perplexity, BLEU and speed on a test set (one JSON line)");
+  auto* cmd =
+      app.add_subcommand("eval", "Loss, perplexity, BLEU and speed on a test set (one JSON line)");
   cmd->add_option("--model", o->model, "Model directory")->required();
   cmd->add_option("--src", o->src, "Source file (default: bundled test2016 .de)");
   cmd->add_option("--ref", o->ref, "Reference file (default: bundled test2016 .en)");

@@ -73,7 +73,8 @@ void run_translate(const TranslateOptions& o) {
 
 void add_translate(CLI::App& app) {
   auto o = std::make_shared<TranslateOptions>();
-  auto* cmd = app.add_subcommand("translate", "Translate German sentences (stdin or --input) to English");
+  auto* cmd =
+      app.add_subcommand("translate", "Translate German sentences (stdin or --input) to English");
   cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
   cmd->add_option("--input", o->input, "Read this file instead of stdin");
   cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
@@ -82,8 +83,8 @@ void add_translate(CLI::App& app) {
   cmd->add_option("--max-src-len", o->max_src_len,
                   "Longer inputs are truncated to this many tokens (with a warning)")
       ->capture_default_str();
-  cmd->add_option("--length-penalty", o->length_penalty,
-                  "Beam: score = log-prob / length^this")->capture_default_str();
+  cmd->add_option("--length-penalty", o->length_penalty, "Beam: score = log-prob / length^this")
+      ->capture_default_str();
   cmd->add_flag("--replace-unk", o->replace_unk,
                 "Replace an output <unk> by the most attended source word");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();

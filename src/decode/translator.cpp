@@ -80,7 +80,8 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
   std::vector<int> cols(B), y(B, text::SOS), tok(B);
   std::iota(cols.begin(), cols.end(), 0);
   std::vector<float> s(enc_.s0.begin(), enc_.s0.begin() + (std::size_t)B * D);
-  std::vector<float> s_new((std::size_t)B * D), attn((std::size_t)B * S), logits((std::size_t)B * V);
+  std::vector<float> s_new((std::size_t)B * D), attn((std::size_t)B * S),
+      logits((std::size_t)B * V);
   int n = B;
   for (int t = 0; n > 0; ++t) {
     step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
@@ -215,9 +216,8 @@ std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt)
   for (int b = 0; b < B; ++b) {
     auto& d = done[b];
     if (d.empty()) continue;
-    result[b] = std::move(*std::max_element(d.begin(), d.end(), [&](auto& a, auto& c) {
-      return norm_score(a) < norm_score(c);
-    }));
+    result[b] = std::move(*std::max_element(
+        d.begin(), d.end(), [&](auto& a, auto& c) { return norm_score(a) < norm_score(c); }));
   }
   return result;
 }
@@ -235,7 +235,8 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
     auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase);
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
-      std::fprintf(stderr, "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
+      std::fprintf(stderr,
+                   "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
                    first_line + (long)i, toks.size(), max_src_len);
       toks.resize(max_src_len);
     }

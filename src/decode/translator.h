@@ -10,17 +10,17 @@
 namespace nmt::decode {
 
 struct DecodeOptions {
-  int beam = 1;          // 1 = greedy
-  int max_len = 100;     // output tokens at most (besides <eos>)
+  int beam = 1;                 // 1 = greedy
+  int max_len = 100;            // output tokens at most (besides <eos>)
   float length_penalty = 1.0f;  // beam: final score = log-prob / length^length_penalty
   bool keep_attention = false;
 };
 
 struct Hypothesis {
-  std::vector<int> ids;                // output ids, without <sos>/<eos>
-  std::vector<float> attention;        // [ids.size()+1, S]: weights at each step (incl. <eos>)
-  float log_prob = 0.0f;               // sum of token log-probabilities (incl. <eos>)
-  bool finished = false;               // ended with <eos> (not cut at max_len)
+  std::vector<int> ids;          // output ids, without <sos>/<eos>
+  std::vector<float> attention;  // [ids.size()+1, S]: weights at each step (incl. <eos>)
+  float log_prob = 0.0f;         // sum of token log-probabilities (incl. <eos>)
+  bool finished = false;         // ended with <eos> (not cut at max_len)
 };
 
 class Translator {

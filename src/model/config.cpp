@@ -15,11 +15,16 @@ ModelConfig ModelConfig::seed(int src_vocab, int trg_vocab) {
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"format", "nmt-seq2seq"},       {"version", 1},
-          {"src_lang", src_lang},          {"trg_lang", trg_lang},
-          {"src_vocab_size", src_vocab_size}, {"trg_vocab_size", trg_vocab_size},
-          {"emb_dim", emb_dim},            {"enc_hid_dim", enc_hid_dim},
-          {"dec_hid_dim", dec_hid_dim},    {"dropout", dropout},
+  return {{"format", "nmt-seq2seq"},
+          {"version", 1},
+          {"src_lang", src_lang},
+          {"trg_lang", trg_lang},
+          {"src_vocab_size", src_vocab_size},
+          {"trg_vocab_size", trg_vocab_size},
+          {"emb_dim", emb_dim},
+          {"enc_hid_dim", enc_hid_dim},
+          {"dec_hid_dim", dec_hid_dim},
+          {"dropout", dropout},
           {"lowercase", lowercase}};
 }
 
@@ -28,10 +33,14 @@ static T field(const nlohmann::json& j, const char* key, const std::string& what
   if (!j.contains(key)) throw Error(what + ": missing field '" + key + "'");
   const auto& v = j.at(key);
   bool ok;
-  if constexpr (std::is_same_v<T, bool>) ok = v.is_boolean();
-  else if constexpr (std::is_integral_v<T>) ok = v.is_number_integer();
-  else if constexpr (std::is_floating_point_v<T>) ok = v.is_number();
-  else ok = v.is_string();
+  if constexpr (std::is_same_v<T, bool>)
+    ok = v.is_boolean();
+  else if constexpr (std::is_integral_v<T>)
+    ok = v.is_number_integer();
+  else if constexpr (std::is_floating_point_v<T>)
+    ok = v.is_number();
+  else
+    ok = v.is_string();
   if (!ok) throw Error(what + ": field '" + key + "' has the wrong type (" + v.type_name() + ")");
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     // get<int>() would keep only the low bits of a larger number.

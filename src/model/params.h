@@ -24,14 +24,14 @@ std::size_t parameter_count(const ModelConfig& c);  // sum of sizes (20,518,405 
 
 // Typed views into a flat buffer laid out by param_table (weights, gradients or Adam moments).
 struct Weights {
-  float *enc_emb;                                   // [Vs, E]
-  float *enc_w_ih[2], *enc_w_hh[2];                 // [3H, E], [3H, H]; [0]=forward [1]=reverse
-  float *enc_b_ih[2], *enc_b_hh[2];                 // [3H]
-  float *enc_fc_w, *enc_fc_b;                       // [D, 2H], [D]
-  float *att_w, *att_b, *att_v;                     // [D, D+2H], [D], [1, D]
-  float *dec_emb;                                   // [Vt, E]
-  float *dec_w_ih, *dec_w_hh, *dec_b_ih, *dec_b_hh; // [3D, E+2H], [3D, D], [3D], [3D]
-  float *out_w, *out_b;                             // [Vt, D+2H+E], [Vt]
+  float* enc_emb;                                    // [Vs, E]
+  float *enc_w_ih[2], *enc_w_hh[2];                  // [3H, E], [3H, H]; [0]=forward [1]=reverse
+  float *enc_b_ih[2], *enc_b_hh[2];                  // [3H]
+  float *enc_fc_w, *enc_fc_b;                        // [D, 2H], [D]
+  float *att_w, *att_b, *att_v;                      // [D, D+2H], [D], [1, D]
+  float* dec_emb;                                    // [Vt, E]
+  float *dec_w_ih, *dec_w_hh, *dec_b_ih, *dec_b_hh;  // [3D, E+2H], [3D, D], [3D], [3D]
+  float *out_w, *out_b;                              // [Vt, D+2H+E], [Vt]
 };
 Weights bind_weights(float* base, const ModelConfig& c);
 

@@ -110,7 +110,8 @@ const TensorView& SafeTensors::info(const std::string& name) const {
 void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64_t>& shape,
                            float* out) const {
   const auto& v = info(name);
-  if (v.dtype != "F32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
+  if (v.dtype != "F32")
+    throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
   if (v.shape != shape)
     throw Error(path_ + ": tensor '" + name + "' has shape " + shape_str(v.shape) + ", expected " +
                 shape_str(shape));
@@ -119,7 +120,8 @@ void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64
 
 std::vector<float> SafeTensors::f32(const std::string& name) const {
   const auto& v = info(name);
-  if (v.dtype != "F32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
+  if (v.dtype != "F32")
+    throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
   std::vector<float> r((v.end - v.begin) / 4);
   if (!r.empty()) std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
   return r;
@@ -127,7 +129,8 @@ std::vector<float> SafeTensors::f32(const std::string& name) const {
 
 std::vector<std::int32_t> SafeTensors::i32(const std::string& name) const {
   const auto& v = info(name);
-  if (v.dtype != "I32") throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected I32");
+  if (v.dtype != "I32")
+    throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected I32");
   std::vector<std::int32_t> r((v.end - v.begin) / 4);
   if (!r.empty()) std::memcpy(r.data(), data_.data() + v.begin, v.end - v.begin);
   return r;
@@ -146,7 +149,8 @@ void save_safetensors(const std::string& path, const std::vector<TensorOut>& ten
     std::size_t bytes = dtype_size(t->dtype);
     if (!bytes) throw Error("save_safetensors: unknown dtype " + t->dtype);
     for (auto d : t->shape) bytes *= (std::size_t)d;
-    header[t->name] = {{"dtype", t->dtype}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t->name] = {
+        {"dtype", t->dtype}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
     pieces.push_back({static_cast<const char*>(t->data), bytes});
     offset += bytes;
   }

@@ -9,9 +9,9 @@
 namespace nmt::model {
 
 struct TensorView {
-  std::string dtype;                 // "F32", "I32", ...
+  std::string dtype;  // "F32", "I32", ...
   std::vector<std::int64_t> shape;
-  std::size_t begin = 0, end = 0;    // byte range in the data section
+  std::size_t begin = 0, end = 0;  // byte range in the data section
 };
 
 class SafeTensors {

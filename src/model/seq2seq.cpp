@@ -45,7 +45,8 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
   grow(h, (std::size_t)B * H);
   for (int d = 0; d < 2; ++d) {
     // Input projections of all time steps in one GEMM; only W_hh h stays in the time loop.
-    ops::linear_forward((int)SB, E, 3 * H, x, w.enc_w_ih[d], w.enc_b_ih[d], grow(gi[d], SB * 3 * H));
+    ops::linear_forward((int)SB, E, 3 * H, x, w.enc_w_ih[d], w.enc_b_ih[d],
+                        grow(gi[d], SB * 3 * H));
     grow(hprev[d], SB * H);
     grow(cache[d], SB * 4 * H);
     std::fill(h.begin(), h.begin() + (std::size_t)B * H, 0.0f);
@@ -116,10 +117,11 @@ void Encoder::backward(const ModelConfig& c, const Weights& w, const float* ds0,
       float* dgh_t = dgh[d].data() + (std::size_t)t * B * 3 * H;
       layers::gru_cell_backward(B, H, dh.data(), hprev[d].data() + (std::size_t)t * B * H,
                                 cache[d].data() + (std::size_t)t * B * 4 * H,
-                                dgi[d].data() + (std::size_t)t * B * 3 * H, dgh_t,
-                                dh_direct.data(), m);
+                                dgi[d].data() + (std::size_t)t * B * 3 * H, dgh_t, dh_direct.data(),
+                                m);
       std::memcpy(dh.data(), dh_direct.data(), sizeof(float) * B * H);
-      ops::gemm(false, false, B, H, 3 * H, 1.0f, dgh_t, 3 * H, w.enc_w_hh[d], H, 1.0f, dh.data(), H);
+      ops::gemm(false, false, B, H, 3 * H, 1.0f, dgh_t, 3 * H, w.enc_w_hh[d], H, 1.0f, dh.data(),
+                H);
     }
     // Weight gradients of all time steps in one GEMM each.
     ops::linear_backward((int)SB, E, 3 * H, dgi[d].data(), X.data(), w.enc_w_ih[d], dx,
@@ -147,9 +149,8 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   // Internal order: longest target first, so step t works on rows [0, n_t).
   order_.resize(B);
   std::iota(order_.begin(), order_.end(), 0);
-  std::stable_sort(order_.begin(), order_.end(), [&](int a, int b) {
-    return batch.trg_lengths[a] > batch.trg_lengths[b];
-  });
+  std::stable_sort(order_.begin(), order_.end(),
+                   [&](int a, int b) { return batch.trg_lengths[a] > batch.trg_lengths[b]; });
   row_of_.resize(B);
   for (int i = 0; i < B; ++i) row_of_[order_[i]] = i;
   std::vector<int> src((std::size_t)S * B);  // columns in internal order
@@ -271,7 +272,8 @@ void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g,
     const float* sp = s_prev_.data() + r * D;
     layers::gru_cell_backward(n, D, ds, sp, cache_.data() + r * 4 * D, dgi + r * 3 * D,
                               dgh + r * 3 * D, dsp);
-    ops::gemm(false, false, n, XI, 3 * D, 1.0f, dgi + r * 3 * D, 3 * D, w.dec_w_ih, XI, 0.0f, dx, XI);
+    ops::gemm(false, false, n, XI, 3 * D, 1.0f, dgi + r * 3 * D, 3 * D, w.dec_w_ih, XI, 0.0f, dx,
+              XI);
     for (int i = 0; i < n; ++i) {
       const float* o = dot + (std::size_t)i * LO;
       const float* xi = dx + (std::size_t)i * XI;
@@ -283,9 +285,8 @@ void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g,
     layers::embedding_backward(n, E, y_in_.data() + r, de, E, dm ? dm + r * E : nullptr, g.dec_emb);
     ops::gemm(false, false, n, D, 3 * D, 1.0f, dgh + r * 3 * D, 3 * D, w.dec_w_hh, D, 1.0f, dsp, D);
     layers::attention_backward(n, S, B, D, C, dctx, q_.data() + r * D, enc_.keys.data(),
-                               attn_.data() + r * S, enc_.outputs.data(), w.att_v,
-                               enc_.len.data(), dq + r * D, enc_.d_keys.data(),
-                               enc_.d_outputs.data(), g.att_v);
+                               attn_.data() + r * S, enc_.outputs.data(), w.att_v, enc_.len.data(),
+                               dq + r * D, enc_.d_keys.data(), enc_.d_outputs.data(), g.att_v);
     ops::gemm(false, false, n, D, D, 1.0f, dq + r * D, D, w.att_w, D + C, 1.0f, dsp, D);
     std::memcpy(ds, dsp, sizeof(float) * n * D);
   }

@@ -17,18 +17,18 @@ namespace nmt::model {
 // Encoder activations for one batch [S, B] (kept for the backward and for decoding).
 struct Encoder {
   int S = 0, B = 0;
-  std::vector<int> ids;              // [S,B]
-  std::vector<int> len;              // [B]
-  std::vector<unsigned char> mask;   // [S,B] 1 where t < len[b]
-  std::vector<float> drop, X;        // [S,B,E] dropout mask, dropped embeddings
-  std::vector<float> gi[2];          // [S,B,3H] input projections per direction
-  std::vector<float> hprev[2];       // [S,B,H] state before time t (per direction)
-  std::vector<float> cache[2];       // [S,B,4H] GRU gates
-  std::vector<float> gh, h;          // [B,3H], [B,H] scratch
-  std::vector<float> outputs;        // Hs [S,B,2H], zero at pad positions
-  std::vector<float> hcat;           // [B,2H] = [h_fwd_last ; h_bwd_first]
-  std::vector<float> s0;             // [B,D]
-  std::vector<float> keys;           // [S,B,D] = Hs W_h^T + b_att (attention precomputation)
+  std::vector<int> ids;             // [S,B]
+  std::vector<int> len;             // [B]
+  std::vector<unsigned char> mask;  // [S,B] 1 where t < len[b]
+  std::vector<float> drop, X;       // [S,B,E] dropout mask, dropped embeddings
+  std::vector<float> gi[2];         // [S,B,3H] input projections per direction
+  std::vector<float> hprev[2];      // [S,B,H] state before time t (per direction)
+  std::vector<float> cache[2];      // [S,B,4H] GRU gates
+  std::vector<float> gh, h;         // [B,3H], [B,H] scratch
+  std::vector<float> outputs;       // Hs [S,B,2H], zero at pad positions
+  std::vector<float> hcat;          // [B,2H] = [h_fwd_last ; h_bwd_first]
+  std::vector<float> s0;            // [B,D]
+  std::vector<float> keys;          // [S,B,D] = Hs W_h^T + b_att (attention precomputation)
   // backward scratch
   std::vector<float> d_outputs, d_keys, dgi[2], dgh[2], dh, dh_direct, dX, dhcat;
 
@@ -54,20 +54,20 @@ class TrainingGraph {
 
   long tokens() const { return N_; }
   // Views for tests and `nmt explain`, by the batch's own column b.
-  const float* logits(int t, int b) const;  // [Vt], only for t < trg_len[b]
-  const float* attention(int t, int b) const;  // [S]
+  const float* logits(int t, int b) const;          // [Vt], only for t < trg_len[b]
+  const float* attention(int t, int b) const;       // [S]
   const float* encoder_output(int j, int b) const;  // [2H]
-  const float* s0(int b) const;  // [D]
+  const float* s0(int b) const;                     // [D]
   const Encoder& encoder() const { return enc_; }
 
  private:
   Encoder enc_;
   int S_ = 0, T_ = 0, B_ = 0, V_ = 0, C_ = 0, D_ = 0;
   long N_ = 0;
-  std::vector<int> order_, row_of_;     // internal row -> batch column, and back
-  std::vector<int> n_, r_;              // active rows and row offset of each step t
-  std::vector<int> trg_;                // [T,B] internal order
-  std::vector<int> y_in_, target_;      // [N]
+  std::vector<int> order_, row_of_;  // internal row -> batch column, and back
+  std::vector<int> n_, r_;           // active rows and row offset of each step t
+  std::vector<int> trg_;             // [T,B] internal order
+  std::vector<int> y_in_, target_;   // [N]
   std::vector<float> drop_, s_prev_, cache_, q_, attn_, x_, out_, logits_, lse_;
   std::vector<float> s_, gi_, gh_, ctx_;
   // backward

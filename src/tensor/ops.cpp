@@ -2,7 +2,6 @@
 
 #include <cblas.h>
 #include <omp.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -29,8 +28,8 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
       cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, inc_a, beta, C, 1);
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void linear_forward(int N, int in, int out, const float* x, const float* W, const float* b,
@@ -49,7 +48,8 @@ void linear_backward(int N, int in, int out, const float* dy, const float* x, co
   if (ldx < 0) ldx = in;
   if (lddy < 0) lddy = out;
   if (lddx < 0) lddx = in;
-  if (dx) gemm(false, false, N, in, out, 1.0f, dy, lddy, W, in, accumulate_dx ? 1.0f : 0.0f, dx, lddx);
+  if (dx)
+    gemm(false, false, N, in, out, 1.0f, dy, lddy, W, in, accumulate_dx ? 1.0f : 0.0f, dx, lddx);
   if (dW) gemm(true, false, out, in, N, 1.0f, dy, lddy, x, ldx, 1.0f, dW, in);
   if (db) add_colsum(N, out, dy, lddy, db);
 }

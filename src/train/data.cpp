@@ -3,7 +3,8 @@
 namespace nmt::train {
 
 text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit) {
-  auto pc = text::read_parallel(text::split_path(dir, split, "de"), text::split_path(dir, split, "en"));
+  auto pc =
+      text::read_parallel(text::split_path(dir, split, "de"), text::split_path(dir, split, "en"));
   if (limit > 0 && (long)pc.src.size() > limit) {
     pc.src.resize(limit);
     pc.trg.resize(limit);

@@ -1,4 +1,3 @@
-#include "common/peak_memory.h"
 #include "train/trainer.h"
 
 #include <signal.h>
@@ -6,17 +5,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/peak_memory.h"
 #include "common/rng.h"
 #include "eval/score.h"
 #include "model/checkpoint.h"
@@ -40,16 +39,21 @@ struct RunState {
   long step = 0;            // updates so far
   std::array<std::uint64_t, 4> rng{};
   double best_valid = INFINITY;
-  double epoch_loss = 0;    // summed loss / tokens / seconds of the epoch in progress
+  double epoch_loss = 0;  // summed loss / tokens / seconds of the epoch in progress
   long epoch_tokens = 0;
   double epoch_seconds = 0;
   json log = json::array();
 
   json to_json() const {
-    return {{"epoch", epoch}, {"batch_in_epoch", batch_in_epoch}, {"step", step},
-            {"rng", rng},     {"best_valid", std::isfinite(best_valid) ? json(best_valid) : json()},
-            {"epoch_loss", epoch_loss}, {"epoch_tokens", epoch_tokens},
-            {"epoch_seconds", epoch_seconds}, {"log", log}};
+    return {{"epoch", epoch},
+            {"batch_in_epoch", batch_in_epoch},
+            {"step", step},
+            {"rng", rng},
+            {"best_valid", std::isfinite(best_valid) ? json(best_valid) : json()},
+            {"epoch_loss", epoch_loss},
+            {"epoch_tokens", epoch_tokens},
+            {"epoch_seconds", epoch_seconds},
+            {"log", log}};
   }
   static RunState from_json(const json& j) {
     RunState s;
@@ -71,7 +75,8 @@ std::atomic<int> g_signal{0};
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
 
 struct SignalGuard {
-  struct sigaction old_int {}, old_term {};
+  struct sigaction old_int {
+  }, old_term{};
   SignalGuard() {
     g_signal.store(0);
     struct sigaction sa {};
@@ -106,12 +111,17 @@ void write_log(const std::string& out, const RunState& st) {
 
 // The settings that shape the run's math and data; a resumed run keeps them.
 json options_json(const TrainOptions& o) {
-  return {{"batch", o.batch},       {"seed", o.seed},
-          {"lr", o.lr},             {"clip", o.clip},
+  return {{"batch", o.batch},
+          {"seed", o.seed},
+          {"lr", o.lr},
+          {"clip", o.clip},
           {"teacher_forcing", o.teacher_forcing},
-          {"dropout", o.dropout},   {"epochs", o.epochs},
-          {"max_len", o.max_len},   {"bucket", o.bucket},
-          {"train_limit", o.train_limit}, {"valid_limit", o.valid_limit}};
+          {"dropout", o.dropout},
+          {"epochs", o.epochs},
+          {"max_len", o.max_len},
+          {"bucket", o.bucket},
+          {"train_limit", o.train_limit},
+          {"valid_limit", o.valid_limit}};
 }
 
 // --resume: options not given on the command line come from the run. Those that fix the data
@@ -147,8 +157,8 @@ void apply_saved_options(TrainOptions& o, const model::SafeTensors& sf) {
     std::string flag = "--" + k;
     std::replace(flag.begin(), flag.end(), '_', '-');
     if (k == "epochs" || k == "lr" || k == "clip" || k == "teacher_forcing" || k == "dropout") {
-      std::printf("note: %s %s replaces this run's %s\n", flag.c_str(), show(current.at(key)).c_str(),
-                  show(saved.at(key)).c_str());
+      std::printf("note: %s %s replaces this run's %s\n", flag.c_str(),
+                  show(current.at(key)).c_str(), show(saved.at(key)).c_str());
       return;
     }
     throw Error(flag + " " + show(current.at(key)) + " differs from this run's " +
@@ -177,7 +187,10 @@ void check_writable(const std::string& dir) {
 }  // namespace
 
 Updater::Updater(model::Model& m)
-    : adam_m(m.params.size()), adam_v(m.params.size()), m_(m), grads_(m.params.size()),
+    : adam_m(m.params.size()),
+      adam_v(m.params.size()),
+      m_(m),
+      grads_(m.params.size()),
       g_(model::bind_weights(grads_.data(), m.config)) {}
 
 double Updater::step(const text::Batch& batch, Rng& rng, const TrainOptions& opt) {
@@ -196,8 +209,8 @@ double Updater::step(const text::Batch& batch, Rng& rng, const TrainOptions& opt
   const double clip_coef = opt.clip / (norm + 1e-6);
   if (clip_coef < 1.0) ops::scale(grads_.data(), grads_.size(), (float)clip_coef);
   ++steps;
-  ops::adam_update(m_.params.data(), grads_.data(), adam_m.data(), adam_v.data(),
-                   m_.params.size(), opt.lr, 0.9f, 0.999f, 1e-8f, steps);
+  ops::adam_update(m_.params.data(), grads_.data(), adam_m.data(), adam_v.data(), m_.params.size(),
+                   opt.lr, 0.9f, 0.999f, 1e-8f, steps);
   if (!ops::all_finite(m_.params.data(), m_.params.size()))
     throw Error(where + "weights are not finite after the update (learning rate too high?)" +
                 intact);
@@ -279,10 +292,11 @@ bool train(const TrainOptions& given) {
   const auto& cfg = m.config;
   const auto train_data = encode_corpus(train_tok, m.src_vocab, m.trg_vocab, opt.max_len);
   const auto valid_data = encode_corpus(valid_tok, m.src_vocab, m.trg_vocab, opt.max_len);
-  std::printf("data: %zu training pairs (%zu empty skipped, %ld sentences truncated to %d), %zu "
-              "validation pairs\n",
-              train_data.src.size(), train_pc.skipped_empty, train_data.truncated, opt.max_len,
-              valid_data.src.size());
+  std::printf(
+      "data: %zu training pairs (%zu empty skipped, %ld sentences truncated to %d), %zu "
+      "validation pairs\n",
+      train_data.src.size(), train_pc.skipped_empty, train_data.truncated, opt.max_len,
+      valid_data.src.size());
   std::printf("model: %d src / %d trg words, %zu parameters, %d threads\n", cfg.src_vocab_size,
               cfg.trg_vocab_size, model::parameter_count(cfg), ops::threads());
   std::fflush(stdout);
@@ -310,7 +324,8 @@ bool train(const TrainOptions& given) {
         stop = true;
         break;
       }
-      const auto batch = text::make_batch(train_data.src, train_data.trg, batches[st.batch_in_epoch]);
+      const auto batch =
+          text::make_batch(train_data.src, train_data.trg, batches[st.batch_in_epoch]);
       const double loss_sum = updater.step(batch, rng, opt);
       const long ntok = updater.tokens();
       st.step = updater.steps;
@@ -328,9 +343,10 @@ bool train(const TrainOptions& given) {
       }
       if (interrupted) {
         progress.finish_epoch();
-        std::printf("\ninterrupted at step %ld (epoch %d, batch %ld): state saved; continue with\n"
-                    "  nmt train --out %s --resume\n",
-                    st.step, st.epoch + 1, st.batch_in_epoch + 1, out.c_str());
+        std::printf(
+            "\ninterrupted at step %ld (epoch %d, batch %ld): state saved; continue with\n"
+            "  nmt train --out %s --resume\n",
+            st.step, st.epoch + 1, st.batch_in_epoch + 1, out.c_str());
         std::fflush(stdout);
         return false;
       }
@@ -354,19 +370,23 @@ bool train(const TrainOptions& given) {
                  {"tokens_per_s", st.epoch_tokens / std::max(st.epoch_seconds, 1e-9)},
                  {"best", best},
                  {"peak_rss_mb", peak_rss_mb()}};
-    std::printf("epoch %d | step %ld | train loss %.3f ppl %.2f | valid loss %.3f ppl %.2f | "
-                "valid ppl_free %.2f | %.0fs, %.0f tok/s%s\n",
-                st.epoch + 1, st.step, train_loss, std::exp(train_loss), v.loss, v.ppl,
-                v.ppl_free, st.epoch_seconds, line["tokens_per_s"].get<double>(),
-                best ? " | best so far, saved" : "");
+    std::printf(
+        "epoch %d | step %ld | train loss %.3f ppl %.2f | valid loss %.3f ppl %.2f | "
+        "valid ppl_free %.2f | %.0fs, %.0f tok/s%s\n",
+        st.epoch + 1, st.step, train_loss, std::exp(train_loss), v.loss, v.ppl, v.ppl_free,
+        st.epoch_seconds, line["tokens_per_s"].get<double>(), best ? " | best so far, saved" : "");
     std::fflush(stdout);
     st.log.push_back(line);
     if (best) {
       st.best_valid = v.loss_free;
       model::save_model(out, m,
-                        {{"training", {{"epoch", st.epoch + 1}, {"step", st.step},
-                                       {"valid_loss", v.loss}, {"valid_ppl", v.ppl},
-                                       {"valid_ppl_free", v.ppl_free}, {"options", options}}}});
+                        {{"training",
+                          {{"epoch", st.epoch + 1},
+                           {"step", st.step},
+                           {"valid_loss", v.loss},
+                           {"valid_ppl", v.ppl},
+                           {"valid_ppl_free", v.ppl_free},
+                           {"options", options}}}});
     }
     RunState next = st;  // after --max-steps mid-epoch, the epoch goes on where it stopped
     next.rng = rng.state();
