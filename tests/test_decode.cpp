@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <set>
 
+#include "common/error.h"
 #include "decode/translator.h"
 #include "model/layers.h"
 #include "model/seq2seq.h"
@@ -346,4 +348,32 @@ TEST(Decode, TranslateLinesKeepsLineAlignment) {
     const auto one = decode::translate_lines(m, tr, {lines[i]}, opt);
     EXPECT_EQ(one[0].text, res[i].text) << "line " << i;
   }
+}
+
+// --precision bf16: the translator decodes with the decoder matrices rounded to bfloat16, i.e.
+// exactly the model that round_weights makes; batch invariance holds as in fp32.
+TEST(Decode, Bf16DecodesTheRoundedModel) {
+  const auto& m = trained_model();
+  auto rounded = decode_model();
+  decode::round_weights(rounded, decode::Precision::Bf16);
+  EXPECT_NE(std::memcmp(rounded.w.out_w, m.w.out_w, sizeof(float) * 10), 0);  // it did round
+  const auto src = six_sentences(m);
+  for (int beam : {1, 3}) {
+    decode::DecodeOptions bf16, fp32;
+    bf16.beam = fp32.beam = beam;
+    bf16.precision = decode::Precision::Bf16;
+    decode::Translator tr(m), tr_rounded(rounded);
+    const auto got = tr.translate(src, bf16);
+    expect_same_results(got, tr_rounded.translate(src, fp32));
+    expect_same_results(got, one_by_one(tr, src, bf16));
+    // Switching back to fp32 on the same translator gives the exact model again.
+    decode::Translator fresh(m);
+    expect_same_results(tr.translate(src, fp32), fresh.translate(src, fp32));
+  }
+}
+
+TEST(Decode, PrecisionNames) {
+  EXPECT_EQ(decode::parse_precision("fp32"), decode::Precision::Fp32);
+  EXPECT_EQ(decode::parse_precision("bf16"), decode::Precision::Bf16);
+  EXPECT_THROW(decode::parse_precision("fp16"), Error);
 }

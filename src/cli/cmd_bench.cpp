@@ -82,10 +82,12 @@ void run_bench(const BenchOptions& o) {
     const model::Model& tm = o.model.empty() ? m : trained;
     auto test = train::read_split(o.data_dir, "test", o.sentences);
     decode::Translator tr(tm);
-    auto measure = [&](const char* what, int beam, int batch, std::size_t count) {
+    auto measure = [&](const char* what, int beam, int batch, std::size_t count,
+                       decode::Precision precision = decode::Precision::Fp32) {
       decode::DecodeOptions dopt;
       dopt.beam = beam;
       dopt.max_len = 100;
+      dopt.precision = precision;
       count = std::min(count, test.src.size());
       long out_tokens = 0;
       std::vector<double> latencies;
@@ -104,6 +106,7 @@ void run_bench(const BenchOptions& o) {
                           {"impl", "nmt"},
                           {"threads", ops::threads()},
                           {"beam", beam},
+                          {"precision", precision == decode::Precision::Bf16 ? "bf16" : "fp32"},
                           {"batch", batch},
                           {"sentences", count},
                           {"seconds", secs},
@@ -117,6 +120,7 @@ void run_bench(const BenchOptions& o) {
     };
     measure("translate_greedy_batched", 1, 128, test.src.size());
     measure("translate_greedy_single", 1, 1, (std::size_t)o.single);
+    measure("translate_greedy_single", 1, 1, (std::size_t)o.single, decode::Precision::Bf16);
     measure("translate_beam5_batched", 5, 128, test.src.size());
   }
 }

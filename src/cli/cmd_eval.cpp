@@ -22,6 +22,7 @@ struct EvalOptions {
   std::string model, src, ref, output;
   int beam = 1, batch = 128, max_len = 100, threads = 2;
   float length_penalty = 1.0f;
+  std::string precision = "fp32";
 };
 
 std::string join(const std::vector<std::string>& toks) {
@@ -32,7 +33,9 @@ std::string join(const std::vector<std::string>& toks) {
 
 void run_eval(const EvalOptions& o) {
   ops::set_threads(o.threads);
-  const auto m = model::load_model(o.model);
+  auto m = model::load_model(o.model);
+  // Scores (ppl) then belong to the weights the translator decodes with.
+  decode::round_weights(m, decode::parse_precision(o.precision));
   const std::string src_path =
       o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
   const std::string ref_path =
@@ -50,6 +53,7 @@ void run_eval(const EvalOptions& o) {
   dopt.beam = o.beam;
   dopt.max_len = o.max_len;
   dopt.length_penalty = o.length_penalty;
+  dopt.precision = decode::parse_precision(o.precision);
   std::vector<std::string> hyps, hyp_tok, ref_tok;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t start = 0; start < pc.src.size(); start += o.batch) {
@@ -74,6 +78,7 @@ void run_eval(const EvalOptions& o) {
     out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
   nlohmann::json j = {{"sentences", pc.src.size()},
                       {"beam", o.beam},
+                      {"precision", o.precision},
                       {"loss", loss.loss},
                       {"ppl", loss.ppl},
                       {"loss_free", loss.loss_free},
@@ -103,6 +108,10 @@ void add_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--output", o->output, "Also write the translations here");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "Decoder weights: fp32 (exact) or bf16 (rounded, faster for small batches)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->callback([o] { run_eval(*o); });
 }
 

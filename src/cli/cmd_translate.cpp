@@ -22,6 +22,7 @@ struct TranslateOptions {
   int beam = 1, batch = 64, max_len = 100, threads = 2, max_src_len = 200;
   float length_penalty = 1.0f;
   bool replace_unk = false;
+  std::string precision = "fp32";
 };
 
 void run_translate(const TranslateOptions& o) {
@@ -34,6 +35,7 @@ void run_translate(const TranslateOptions& o) {
   dopt.beam = o.beam;
   dopt.max_len = o.max_len;
   dopt.length_penalty = o.length_penalty;
+  dopt.precision = decode::parse_precision(o.precision);
   int fd = STDIN_FILENO;
   if (!o.input.empty()) {
     fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
@@ -88,6 +90,10 @@ void add_translate(CLI::App& app) {
   cmd->add_flag("--replace-unk", o->replace_unk,
                 "Replace an output <unk> by the most attended source word");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "Decoder weights: fp32 (exact) or bf16 (rounded, faster for small batches)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->callback([o] { run_translate(*o); });
 }
 

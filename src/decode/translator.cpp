@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "common/error.h"
 #include "model/layers.h"
 #include "tensor/ops.h"
 #include "text/tokenizer.h"
@@ -28,6 +29,35 @@ static float log_sum_exp(const float* x, int V) {
   return mx + std::log(s);
 }
 
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::Fp32;
+  if (name == "bf16") return Precision::Bf16;
+  throw Error("unknown precision '" + name + "' (expected fp32 or bf16)");
+}
+
+void round_weights(model::Model& m, Precision p) {
+  if (p != Precision::Bf16) return;
+  const auto& c = m.config;
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+  auto round = [](float* W, int rows, int cols, int ld) {
+    for (int r = 0; r < rows; ++r)
+      for (int k = 0; k < cols; ++k)
+        W[(std::size_t)r * ld + k] = ops::round_bf16(W[(std::size_t)r * ld + k]);
+  };
+  round(m.w.att_w, D, D, D + C);  // W_s only: W_h makes the keys, in the fp32 encoder
+  round(m.w.dec_w_ih, 3 * D, E + C, E + C);
+  round(m.w.dec_w_hh, 3 * D, D, D);
+  round(m.w.out_w, V, D + C + E, D + C + E);
+}
+
+void Translator::linear(const float* W, const ops::Bf16Matrix& Wb, int n, int in, int out,
+                        const float* x, int ldx, const float* b, float* y) {
+  if (bf16_)
+    Wb.linear_forward(n, x, ldx, b, y, out);
+  else
+    ops::linear_forward(n, in, out, x, W, b, y, ldx, out);
+}
+
 void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
                       float* attn, float* logits) {
   const auto& c = m_.config;
@@ -41,7 +71,10 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
   float* gh = grow(gh_, (std::size_t)n * 3 * D);
   float* out = grow(out_, (std::size_t)n * LO);
   float* cache = grow(cache_, (std::size_t)n * 4 * D);
-  ops::gemm(false, true, n, D, D, 1.0f, s, D, w.att_w, D + C, 0.0f, q, D);
+  if (bf16_)
+    att_ws_.linear_forward(n, s, D, nullptr, q, D);
+  else
+    ops::gemm(false, true, n, D, D, 1.0f, s, D, w.att_w, D + C, 0.0f, q, D);
   layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
                             enc_.len.data(), attn, ctx, cols);
   layers::embedding_forward(n, E, y, w.dec_emb, nullptr, x, XI);
@@ -50,12 +83,12 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
     std::memcpy(out + (std::size_t)i * LO + D, ctx + (std::size_t)i * C, sizeof(float) * C);
     std::memcpy(out + (std::size_t)i * LO + D + C, x + (std::size_t)i * XI, sizeof(float) * E);
   }
-  ops::linear_forward(n, XI, 3 * D, x, w.dec_w_ih, w.dec_b_ih, gi);
-  ops::linear_forward(n, D, 3 * D, s, w.dec_w_hh, w.dec_b_hh, gh);
+  linear(w.dec_w_ih, w_ih_, n, XI, 3 * D, x, XI, w.dec_b_ih, gi);
+  linear(w.dec_w_hh, w_hh_, n, D, 3 * D, s, D, w.dec_b_hh, gh);
   layers::gru_cell_forward(n, D, gi, gh, s, s_new, cache);
   for (int i = 0; i < n; ++i)
     std::memcpy(out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
-  ops::linear_forward(n, LO, V, out, w.out_w, w.out_b, logits);
+  linear(w.out_w, out_w_, n, LO, V, out, LO, w.out_b, logits);
 }
 
 std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>>& src,
@@ -68,6 +101,15 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
   for (int b = 0; b < B; ++b) {
     len[b] = (int)src[b].size();
     for (int t = 0; t < len[b]; ++t) ids[(std::size_t)t * B + b] = src[b][t];
+  }
+  bf16_ = opt.precision == Precision::Bf16;
+  if (bf16_ && out_w_.rows() == 0) {
+    const auto& c = m_.config;
+    const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+    att_ws_ = ops::Bf16Matrix(m_.w.att_w, D, D, D + C);
+    w_ih_ = ops::Bf16Matrix(m_.w.dec_w_ih, 3 * D, E + C, E + C);
+    w_hh_ = ops::Bf16Matrix(m_.w.dec_w_hh, 3 * D, D, D);
+    out_w_ = ops::Bf16Matrix(m_.w.out_w, V, D + C + E, D + C + E);
   }
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr);

@@ -6,14 +6,25 @@
 
 #include "model/checkpoint.h"
 #include "model/seq2seq.h"
+#include "tensor/bf16.h"
 
 namespace nmt::decode {
+
+// fp32: the model's exact math (what training computes). bf16: the decoder's four matrices
+// (W_s of the attention, W_ih, W_hh, fc_out) rounded to bfloat16, fp32 arithmetic; half the
+// bytes a decoder step reads, for memory-bound decoding of single sentences.
+enum class Precision { Fp32, Bf16 };
+Precision parse_precision(const std::string& name);  // "fp32" | "bf16", else throws Error
+// Rounds in place the weights that precision p keeps in bfloat16 (none for fp32), so that the
+// training graph scores exactly the model the bf16 translator decodes with.
+void round_weights(model::Model& m, Precision p);
 
 struct DecodeOptions {
   int beam = 1;                 // 1 = greedy
   int max_len = 100;            // output tokens at most (besides <eos>)
   float length_penalty = 1.0f;  // beam: final score = log-prob / length^length_penalty
   bool keep_attention = false;
+  Precision precision = Precision::Fp32;
 };
 
 struct Hypothesis {
@@ -39,7 +50,13 @@ class Translator {
   std::vector<Hypothesis> greedy(int B, const DecodeOptions& opt);
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
+  // y[n, W.rows] = x W^T + b through the fp32 weights or their bf16 copy.
+  void linear(const float* W, const ops::Bf16Matrix& Wb, int n, int in, int out, const float* x,
+              int ldx, const float* b, float* y);
+
   const model::Model& m_;
+  bool bf16_ = false;
+  ops::Bf16Matrix att_ws_, w_ih_, w_hh_, out_w_;  // made on the first bf16 use
   model::Encoder enc_;
   std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;
 };
