@@ -33,13 +33,19 @@ struct BenchOptions {
 void run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;
   ops::set_threads(o.threads);
-  const auto pc = train::read_split(o.data_dir, "train");
-  const auto tok = train::tokenize_corpus(pc, text::Lang::De, text::Lang::En, true);
-  auto src_vocab = text::Vocab::build(tok.src, 2);
-  auto trg_vocab = text::Vocab::build(tok.trg, 2);
-  const auto data = train::encode_corpus(tok, src_vocab, trg_vocab, 100);
-  auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
-  auto m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), 1234);
+  // The seed model on the bundled train set's vocabularies: trained for the training figures,
+  // and the translation model when no --model is given.
+  model::Model m;
+  train::EncodedCorpus data;
+  if (o.train || o.model.empty()) {
+    const auto pc = train::read_split(o.data_dir, "train");
+    const auto tok = train::tokenize_corpus(pc, text::Lang::De, text::Lang::En, true);
+    auto src_vocab = text::Vocab::build(tok.src, 2);
+    auto trg_vocab = text::Vocab::build(tok.trg, 2);
+    data = train::encode_corpus(tok, src_vocab, trg_vocab, 100);
+    auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
+    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), 1234);
+  }
   if (o.train) {
     std::vector<int> lengths(data.src.size());
     for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)data.src[i].size();
