@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/decode_flags.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "decode/translator.h"
@@ -18,22 +19,19 @@ namespace {
 
 struct AttentionOptions {
   std::string model, sentence, output, format = "svg";
-  int beam = 1, max_len = 100, threads = 2;
+  DecodeFlags decode;
+  int threads = 2;
 };
 
 void run_attention(const AttentionOptions& o) {
-  if (o.beam <= 0) throw Error("--beam must be positive");
-  if (o.max_len <= 0) throw Error("--max-len must be positive");
+  decode::DecodeOptions dopt = o.decode.options();
+  dopt.keep_attention = true;
   if (o.format == "svg" && o.output.empty()) throw Error("--format svg needs -o FILE.svg");
   if (!text::is_valid_utf8(o.sentence)) throw Error("the sentence is not valid UTF-8");
   if (!std::filesystem::is_directory(o.model)) throw Error(o.model + ": not a model directory");
   ops::set_threads(o.threads);
   const auto m = model::load_model(o.model);
   decode::Translator tr(m);
-  decode::DecodeOptions dopt;
-  dopt.beam = o.beam;
-  dopt.max_len = o.max_len;
-  dopt.keep_attention = true;
   auto res = decode::translate_lines(m, tr, {o.sentence}, dopt);
   auto& r = res.at(0);
   if (r.src_tokens.empty()) throw Error("the sentence is empty: nothing to translate");
@@ -80,8 +78,7 @@ void add_attention(CLI::App& app) {
   cmd->add_option("--format", o->format, "svg, or txt for a terminal heatmap on stdout")
       ->check(CLI::IsMember({"svg", "txt"}))
       ->capture_default_str();
-  cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
-  cmd->add_option("--max-len", o->max_len, "Output tokens at most")->capture_default_str();
+  o->decode.add_to(cmd);
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
   cmd->callback([o] { run_attention(*o); });
 }

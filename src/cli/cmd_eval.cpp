@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/decode_flags.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "decode/translator.h"
@@ -20,9 +21,8 @@ namespace {
 
 struct EvalOptions {
   std::string model, src, ref, output;
-  int beam = 1, batch = 128, max_len = 100, threads = 2;
-  float length_penalty = 1.0f;
-  std::string precision = "fp32";
+  DecodeFlags decode;
+  int batch = 128, threads = 2;
 };
 
 std::string join(const std::vector<std::string>& toks) {
@@ -35,7 +35,8 @@ void run_eval(const EvalOptions& o) {
   ops::set_threads(o.threads);
   auto m = model::load_model(o.model);
   // Scores (ppl) then belong to the weights the translator decodes with.
-  decode::round_weights(m, decode::parse_precision(o.precision));
+  const decode::DecodeOptions dopt = o.decode.options();
+  decode::round_weights(m, dopt.precision);
   const std::string src_path =
       o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
   const std::string ref_path =
@@ -49,11 +50,6 @@ void run_eval(const EvalOptions& o) {
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 
   decode::Translator tr(m);
-  decode::DecodeOptions dopt;
-  dopt.beam = o.beam;
-  dopt.max_len = o.max_len;
-  dopt.length_penalty = o.length_penalty;
-  dopt.precision = decode::parse_precision(o.precision);
   std::vector<std::string> hyps, hyp_tok, ref_tok;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t start = 0; start < pc.src.size(); start += o.batch) {
@@ -77,8 +73,8 @@ void run_eval(const EvalOptions& o) {
   for (const auto& h : hyp_tok)
     out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
   nlohmann::json j = {{"sentences", pc.src.size()},
-                      {"beam", o.beam},
-                      {"precision", o.precision},
+                      {"beam", dopt.beam},
+                      {"precision", o.decode.precision},
                       {"loss", loss.loss},
                       {"ppl", loss.ppl},
                       {"loss_free", loss.loss_free},
@@ -101,17 +97,10 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--model", o->model, "Model directory")->required();
   cmd->add_option("--src", o->src, "Source file (default: bundled test2016 .de)");
   cmd->add_option("--ref", o->ref, "Reference file (default: bundled test2016 .en)");
-  cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
-  cmd->add_option("--max-len", o->max_len, "Output tokens at most")->capture_default_str();
-  cmd->add_option("--length-penalty", o->length_penalty, "Beam: score = log-prob / length^this")
-      ->capture_default_str();
   cmd->add_option("--output", o->output, "Also write the translations here");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
-  cmd->add_option("--precision", o->precision,
-                  "Decoder weights: fp32 (exact) or bf16 (rounded, faster for small batches)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
-      ->capture_default_str();
+  o->decode.add_to(cmd);
   cmd->callback([o] { run_eval(*o); });
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cli/commands.h"
+#include "cli/decode_flags.h"
 #include "cli/line_reader.h"
 #include "common/error.h"
 #include "decode/translator.h"
@@ -19,23 +20,17 @@ namespace {
 
 struct TranslateOptions {
   std::string model, input;
-  int beam = 1, batch = 64, max_len = 100, threads = 2, max_src_len = 200;
-  float length_penalty = 1.0f;
+  DecodeFlags decode;
+  int batch = 64, threads = 2, max_src_len = 200;
   bool replace_unk = false;
-  std::string precision = "fp32";
 };
 
 void run_translate(const TranslateOptions& o) {
   if (o.batch <= 0) throw Error("--batch must be positive");
-  if (o.beam <= 0) throw Error("--beam must be positive");
   ops::set_threads(o.threads);
   const auto m = model::load_model(o.model);
   decode::Translator tr(m);
-  decode::DecodeOptions dopt;
-  dopt.beam = o.beam;
-  dopt.max_len = o.max_len;
-  dopt.length_penalty = o.length_penalty;
-  dopt.precision = decode::parse_precision(o.precision);
+  const decode::DecodeOptions dopt = o.decode.options();
   int fd = STDIN_FILENO;
   if (!o.input.empty()) {
     fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
@@ -79,21 +74,14 @@ void add_translate(CLI::App& app) {
       app.add_subcommand("translate", "Translate German sentences (stdin or --input) to English");
   cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
   cmd->add_option("--input", o->input, "Read this file instead of stdin");
-  cmd->add_option("--beam", o->beam, "Beam size (1 = greedy)")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
-  cmd->add_option("--max-len", o->max_len, "Output tokens at most")->capture_default_str();
   cmd->add_option("--max-src-len", o->max_src_len,
                   "Longer inputs are truncated to this many tokens (with a warning)")
-      ->capture_default_str();
-  cmd->add_option("--length-penalty", o->length_penalty, "Beam: score = log-prob / length^this")
       ->capture_default_str();
   cmd->add_flag("--replace-unk", o->replace_unk,
                 "Replace an output <unk> by the most attended source word");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
-  cmd->add_option("--precision", o->precision,
-                  "Decoder weights: fp32 (exact) or bf16 (rounded, faster for small batches)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
-      ->capture_default_str();
+  o->decode.add_to(cmd);
   cmd->callback([o] { run_translate(*o); });
 }
 
