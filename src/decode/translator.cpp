@@ -97,10 +97,17 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
   if (B == 0) return {};
   int S = 0;
   for (const auto& s : src) S = std::max(S, (int)s.size());
+  // Longest sentence first: the encoder then computes only the sentences still running at
+  // each step (no work on padding). Results go back to the caller's order at the end.
+  std::vector<int> order(B);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return src[a].size() > src[b].size(); });
   std::vector<int> ids((std::size_t)S * B, text::PAD), len(B);
-  for (int b = 0; b < B; ++b) {
-    len[b] = (int)src[b].size();
-    for (int t = 0; t < len[b]; ++t) ids[(std::size_t)t * B + b] = src[b][t];
+  for (int i = 0; i < B; ++i) {
+    const auto& sentence = src[order[i]];
+    len[i] = (int)sentence.size();
+    for (int t = 0; t < len[i]; ++t) ids[(std::size_t)t * B + i] = sentence[t];
   }
   bf16_ = opt.precision == Precision::Bf16;
   if (bf16_ && out_w_.rows() == 0) {
@@ -113,7 +120,10 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
   }
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr);
-  return opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);
+  auto sorted = opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);
+  std::vector<Hypothesis> hyps(B);
+  for (int i = 0; i < B; ++i) hyps[order[i]] = std::move(sorted[i]);
+  return hyps;
 }
 
 std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {

@@ -43,6 +43,10 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
   float* hs = grow(outputs, SB * 2 * H);
   grow(gh, (std::size_t)B * 3 * H);
   grow(h, (std::size_t)B * H);
+  // When the lengths do not increase along the batch (the translator orders sentences so), the
+  // columns still inside their sentence at step t are a prefix, and only they are computed;
+  // otherwise every column is, with the mask keeping padded ones unchanged.
+  const bool prefix = std::is_sorted(len.rbegin(), len.rend());
   for (int d = 0; d < 2; ++d) {
     // Input projections of all time steps in one GEMM; only W_hh h stays in the time loop.
     ops::linear_forward((int)SB, E, 3 * H, x, w.enc_w_ih[d], w.enc_b_ih[d],
@@ -54,8 +58,11 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
       const int t = d == 0 ? p_ : S - 1 - p_;
       float* hp = hprev[d].data() + (std::size_t)t * B * H;
       std::memcpy(hp, h.data(), sizeof(float) * B * H);
-      ops::linear_forward(B, H, 3 * H, hp, w.enc_w_hh[d], w.enc_b_hh[d], gh.data());
-      layers::gru_cell_forward(B, H, gi[d].data() + (std::size_t)t * B * 3 * H, gh.data(), hp,
+      int n = B;
+      if (prefix)
+        while (n > 0 && len[n - 1] <= t) --n;
+      ops::linear_forward(n, H, 3 * H, hp, w.enc_w_hh[d], w.enc_b_hh[d], gh.data());
+      layers::gru_cell_forward(n, H, gi[d].data() + (std::size_t)t * B * 3 * H, gh.data(), hp,
                                h.data(), cache[d].data() + (std::size_t)t * B * 4 * H,
                                mask.data() + (std::size_t)t * B);
       for (int b = 0; b < B; ++b) {
