@@ -21,8 +21,7 @@ static T* grow(std::vector<T>& v, std::size_t n) {
 }
 
 static float log_sum_exp(const float* x, int V) {
-  float mx = x[0];
-  for (int k = 1; k < V; ++k) mx = std::fmax(mx, x[k]);
+  const float mx = ops::max_of(x, V);
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int k = 0; k < V; ++k) s += ops::fast_exp(x[k] - mx);
@@ -130,6 +129,7 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
   const int D = m_.config.dec_hid_dim, V = m_.config.trg_vocab_size, S = enc_.S;
   std::vector<Hypothesis> hyps(B);
   std::vector<int> cols(B), y(B, text::SOS), tok(B);
+  std::vector<float> lse(B);
   std::iota(cols.begin(), cols.end(), 0);
   std::vector<float> s(enc_.s0.begin(), enc_.s0.begin() + (std::size_t)B * D);
   std::vector<float> s_new((std::size_t)B * D), attn((std::size_t)B * S),
@@ -138,6 +138,8 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
   for (int t = 0; n > 0; ++t) {
     step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
     layers::argmax_rows(n, V, logits.data(), tok.data());
+#pragma omp parallel for schedule(static) if (n >= 4)
+    for (int i = 0; i < n; ++i) lse[i] = log_sum_exp(logits.data() + (std::size_t)i * V, V);
     int kept = 0;
     for (int i = 0; i < n; ++i) {
       Hypothesis& h = hyps[cols[i]];
@@ -146,7 +148,7 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
       if (t == opt.max_len && !eos) {  // cut: out of length budget
         continue;
       }
-      h.log_prob += l[tok[i]] - log_sum_exp(l, V);
+      h.log_prob += l[tok[i]] - lse[i];
       if (opt.keep_attention)
         h.attention.insert(h.attention.end(), attn.begin() + (std::size_t)i * S,
                            attn.begin() + (std::size_t)(i + 1) * S);

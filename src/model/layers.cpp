@@ -214,8 +214,7 @@ double softmax_ce_forward(int n, int V, const float* logits, const int* targets,
 #pragma omp parallel for reduction(+ : loss) schedule(static) if (n * V >= 65536)
   for (int i = 0; i < n; ++i) {
     const float* x = logits + (std::size_t)i * V;
-    float mx = x[0];
-    for (int k = 1; k < V; ++k) mx = std::fmax(mx, x[k]);
+    const float mx = ops::max_of(x, V);
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (int k = 0; k < V; ++k) s += fast_exp(x[k] - mx);
@@ -239,6 +238,7 @@ void softmax_ce_backward(int n, int V, const float* logits, const int* targets, 
 }
 
 void argmax_rows(int n, int V, const float* x, int* out) {
+#pragma omp parallel for schedule(static) if ((long)n * V >= 65536)
   for (int i = 0; i < n; ++i) {
     const float* r = x + (std::size_t)i * V;
     int best = 0;

@@ -42,6 +42,14 @@ inline float fast_exp(float x) {
   __builtin_memcpy(&scale, &bits, sizeof scale);
   return nan ? xc : p * scale;
 }
+// Largest of x[0..n), n >= 1, as a vectorized reduction (std::fmax is a libm call per element);
+// a NaN among the values is not chosen but surfaces in the exp() sums that follow.
+inline float max_of(const float* x, int n) {
+  float mx = x[0];
+#pragma omp simd reduction(max : mx)
+  for (int k = 1; k < n; ++k) mx = x[k] > mx ? x[k] : mx;
+  return mx;
+}
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 inline float fast_tanh(float x) {
   // tanh(x) = 2 sigmoid(2x) - 1, written so that small |x| keeps its absolute accuracy.
