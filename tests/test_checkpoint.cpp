@@ -67,6 +67,7 @@ TEST(Checkpoint, SaveLoadRoundTripIsBitIdentical) {
   auto cfg = tiny_config();
   cfg.dropout = 0.25f;
   cfg.lowercase = false;
+  cfg.split_hyphens = false;
   const auto m = tiny_model(cfg, 17);
   const json extra = {{"training", {{"epoch", 3}, {"valid_ppl", 12.5}}}};
   model::save_model(tmp / "run", m, extra);
@@ -77,6 +78,7 @@ TEST(Checkpoint, SaveLoadRoundTripIsBitIdentical) {
   EXPECT_EQ(l.config.to_json(), m.config.to_json());
   EXPECT_EQ(l.config.dropout, 0.25f);
   EXPECT_FALSE(l.config.lowercase);
+  EXPECT_FALSE(l.config.split_hyphens);
   ASSERT_EQ(l.params.size(), m.params.size());
   EXPECT_EQ(std::memcmp(l.params.data(), m.params.data(), m.params.size() * sizeof(float)), 0);
   // Weights views point into the loaded buffer.
@@ -331,23 +333,25 @@ TEST(Checkpoint, ConfigMissingFields) {
   }
   write_file(dir + "/config.json", good.dump(2));
   EXPECT_NO_THROW(model::load_model(dir));
+  // split_hyphens is optional: configs written before it existed mean "off".
+  EXPECT_TRUE(model::load_model(dir).config.split_hyphens);
+  auto old = good;
+  old.erase("split_hyphens");
+  write_file(dir + "/config.json", old.dump(2));
+  EXPECT_FALSE(model::load_model(dir).config.split_hyphens);
 }
 
 TEST(Checkpoint, ConfigWrongTypes) {
   TempDir tmp;
   const std::string dir = make_checkpoint(tmp);
   const auto good = model::read_json_file(dir + "/config.json");
-  const std::vector<std::pair<std::string, json>> cases{{"emb_dim", "6"},
-                                                        {"emb_dim", 6.5},
-                                                        {"enc_hid_dim", nullptr},
-                                                        {"dec_hid_dim", json::array()},
-                                                        {"src_vocab_size", true},
-                                                        {"dropout", "0.5"},
-                                                        {"lowercase", 1},
-                                                        {"src_lang", 5},
-                                                        {"trg_lang", json::object()},
-                                                        {"version", "1"},
-                                                        {"format", 1}};
+  const std::vector<std::pair<std::string, json>> cases{
+      {"emb_dim", "6"},         {"emb_dim", 6.5},
+      {"enc_hid_dim", nullptr}, {"dec_hid_dim", json::array()},
+      {"src_vocab_size", true}, {"dropout", "0.5"},
+      {"lowercase", 1},         {"split_hyphens", "yes"},
+      {"src_lang", 5},          {"trg_lang", json::object()},
+      {"version", "1"},         {"format", 1}};
   for (const auto& [field, value] : cases) {
     SCOPED_TRACE(field + " = " + value.dump());
     auto j = good;

@@ -56,7 +56,7 @@ const Expected& expected() {
   static const Expected e = [] {
     Expected x;
     const auto pc = train::read_split(std::string(NMT_SOURCE_DIR) + "/data/multi30k", "train");
-    const auto tok = train::tokenize_corpus(pc, text::Lang::De, text::Lang::En, true);
+    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
     x.Vs = text::Vocab::build(tok.src, 2).size();
     x.Vt = text::Vocab::build(tok.trg, 2).size();
     for (int b = 0; b < 8; ++b) {

@@ -210,9 +210,9 @@ const std::vector<Case> kEnglish = {
      "a train station platform at 11:27 in the morning ."},
     // hyphens, HTML entity left in the corpus, ! ? ( )
     {"A lady in a white t-shirt is looking toward the person with their arm raised in the air.",
-     "a lady in a white t-shirt is looking toward the person with their arm raised in the air ."},
+     "a lady in a white t - shirt is looking toward the person with their arm raised in the air ."},
     {"Two dogs play tug-of-war with a disc, in knee-high water.",
-     "two dogs play tug-of-war with a disc , in knee-high water ."},
+     "two dogs play tug - of - war with a disc , in knee - high water ."},
     {"A man is walking by Brenmark Tools &amp; Fasteners.",
      "a man is walking by brenmark tools & fasteners ."},
     {"A man cooking with fire in like 5 pots at the same time!",
@@ -304,6 +304,22 @@ TEST(Tokenizer, DetokenizeRules) {
   EXPECT_EQ(de("come on now ... what 's up .."), "come on now ... what's up..");
 }
 
+// spaCy's infix rules (the seed's tokenizer): English splits a hyphen between letters, both
+// languages one between digits; German compounds and digit-letter words stay whole.
+TEST(Tokenizer, HyphensSplitLikeSpacy) {
+  EXPECT_EQ(tokenize("A t-shirt, a 3-year-old, scores 2-3 and rock-'n'-roll.", Lang::En),
+            split_spaces("a t - shirt , a 3-year - old , scores 2 - 3 and rock-'n'-roll ."));
+  EXPECT_EQ(tokenize("Ein T-Shirt, 2-3 Hunde und ein 3-jähriger Junge.", Lang::De),
+            split_spaces("ein t-shirt , 2 - 3 hunde und ein 3-jähriger junge ."));
+  // Models trained before the option: every hyphenated word is one token.
+  EXPECT_EQ(tokenize("A t-shirt, scores 2-3.", Lang::En, true, false),
+            split_spaces("a t-shirt , scores 2-3 ."));
+  // The detokenizer glues such a hyphen back (only when the model splits them).
+  EXPECT_EQ(detokenize(split_spaces("a t - shirt and 2 - 3 dogs - - ok"), Lang::En),
+            "a t-shirt and 2-3 dogs - - ok");
+  EXPECT_EQ(detokenize(split_spaces("a t - shirt"), Lang::En, false), "a t - shirt");
+}
+
 // detokenize(tokenize(x)) == lowercase(x) for typical sentences.
 TEST(Tokenizer, RoundTripRealSentences) {
   const std::vector<std::pair<const char*, Lang>> lines = {
@@ -333,6 +349,7 @@ TEST(Tokenizer, RoundTripRealSentences) {
        "gayer than tea.“",
        Lang::De},
       {"Two young, White males are outside near many bushes.", Lang::En},
+      {"Two dogs play tug-of-war with a disc, in knee-high water.", Lang::En},
       {"A man posing with a \"November can't come soon enough\" poster.", Lang::En},
       {"A man in an orange vest and a cap stands outside a ladies' bathroom.", Lang::En},
       {"A man is jumping on a green bicycle over a sign that says 'free dinner'.", Lang::En},

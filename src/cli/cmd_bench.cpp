@@ -39,7 +39,7 @@ void run_bench(const BenchOptions& o) {
   train::EncodedCorpus data;
   if (o.train || o.model.empty()) {
     const auto pc = train::read_split(o.data_dir, "train");
-    const auto tok = train::tokenize_corpus(pc, text::Lang::De, text::Lang::En, true);
+    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
     auto src_vocab = text::Vocab::build(tok.src, 2);
     auto trg_vocab = text::Vocab::build(tok.trg, 2);
     data = train::encode_corpus(tok, src_vocab, trg_vocab, 100);

@@ -43,9 +43,7 @@ void run_eval(const EvalOptions& o) {
       o.ref.empty() ? text::split_path(default_data_dir(), "test", "en") : o.ref;
   const auto pc = text::read_parallel(src_path, ref_path);
   if (pc.src.empty()) throw Error(src_path + ": no sentence pairs");
-  const auto tok =
-      train::tokenize_corpus(pc, text::lang_from_code(m.config.src_lang),
-                             text::lang_from_code(m.config.trg_lang), m.config.lowercase);
+  const auto tok = train::tokenize_corpus(pc, m.config);
   const auto enc = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 

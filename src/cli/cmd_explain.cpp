@@ -168,7 +168,7 @@ void run_explain(const ExplainOptions& o) {
     m = model::load_model(o.model);
     origin = "checkpoint " + o.model;
   } else {
-    const auto tok = train::tokenize_corpus(pc, text::Lang::De, text::Lang::En, true);
+    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
     auto src_vocab = text::Vocab::build(tok.src, 2);
     auto trg_vocab = text::Vocab::build(tok.trg, 2);
     const auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
@@ -185,8 +185,7 @@ void run_explain(const ExplainOptions& o) {
   text::ParallelCorpus first;
   first.src.assign(pc.src.begin(), pc.src.begin() + B);
   first.trg.assign(pc.trg.begin(), pc.trg.begin() + B);
-  const auto tok = train::tokenize_corpus(first, text::lang_from_code(c.src_lang),
-                                          text::lang_from_code(c.trg_lang), c.lowercase);
+  const auto tok = train::tokenize_corpus(first, c);
   const auto enc_ids = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
   std::vector<std::size_t> idx(B);
   for (int b = 0; b < B; ++b) idx[b] = b;

@@ -286,7 +286,7 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
   std::vector<std::vector<int>> src;
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase);
+    auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase, m.config.split_hyphens);
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
       std::fprintf(stderr,
@@ -318,7 +318,7 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
         r.out_tokens.push_back(m.trg_vocab.token(id));
       }
     }
-    r.text = text::detokenize(r.out_tokens, trg_lang);
+    r.text = text::detokenize(r.out_tokens, trg_lang, m.config.split_hyphens);
   }
   return res;
 }

@@ -25,7 +25,8 @@ nlohmann::json ModelConfig::to_json() const {
           {"enc_hid_dim", enc_hid_dim},
           {"dec_hid_dim", dec_hid_dim},
           {"dropout", dropout},
-          {"lowercase", lowercase}};
+          {"lowercase", lowercase},
+          {"split_hyphens", split_hyphens}};
 }
 
 template <typename T>
@@ -77,6 +78,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& w
   c.src_lang = field<std::string>(j, "src_lang", what);
   c.trg_lang = field<std::string>(j, "trg_lang", what);
   c.lowercase = field<bool>(j, "lowercase", what);
+  // Models trained before the option kept hyphenated words whole.
+  c.split_hyphens = j.contains("split_hyphens") ? field<bool>(j, "split_hyphens", what) : false;
   return c;
 }
 

@@ -14,6 +14,7 @@ struct ModelConfig {
   float dropout = 0.5f;
   std::string src_lang = "de", trg_lang = "en";
   bool lowercase = true;
+  bool split_hyphens = true;  // tokenizer: spaCy's hyphen splitting (absent in older configs: off)
 
   // The seed preset of design §2 for the given vocabulary sizes.
   static ModelConfig seed(int src_vocab, int trg_vocab);

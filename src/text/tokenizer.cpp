@@ -161,6 +161,7 @@ std::size_t acronym_end(const Chunk& c, std::size_t k) {
 
 struct Context {
   Lang lang;
+  bool split_hyphens;
   bool last_chunk;  // no chunk follows on this line
   Cp next_first;    // first code point of the following chunk (kEnd if none)
 };
@@ -338,7 +339,24 @@ void scan_chunk(const Chunk& c, const Context& ctx, Emitter& em, bool& single_op
           is_letter(c.at(j - 1)) && !single_open) {
         ++j;
       }
-      em.word(c.slice(k, j));
+      if (ctx.split_hyphens) {
+        // spaCy's infix rules: English splits a hyphen between letters, both languages one
+        // between digits (and English also before another hyphen, 5--6).
+        std::size_t start = k;
+        for (std::size_t q = k + 1; q + 1 < j; ++q) {
+          if (!is_hyphen(c.at(q))) continue;
+          const Cp prev = c.at(q - 1), next = c.at(q + 1);
+          const bool letters = ctx.lang == Lang::En && is_letter(prev) && is_letter(next);
+          const bool digits = is_digit(prev) && is_digit(next);
+          if (!letters && !digits) continue;
+          em.word(c.slice(start, q));
+          em.token(c.slice(q, q + 1));
+          start = q + 1;
+        }
+        em.word(c.slice(start, j));
+      } else {
+        em.word(c.slice(k, j));
+      }
       k = j;
     } else if (ctx.lang == Lang::De && k == 0 && is_hyphen(cp) && is_letter(c.at(k + 1))) {
       // German truncated compound: "schutzhelm und -handschuhe"
@@ -417,7 +435,8 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> tokenize(std::string_view line, Lang lang, bool lower) {
+std::vector<std::string> tokenize(std::string_view line, Lang lang, bool lower,
+                                  bool split_hyphens) {
   const std::string text = decode_entities(line);
   const std::string_view sv(text);
 
@@ -441,7 +460,7 @@ std::vector<std::string> tokenize(std::string_view line, Lang lang, bool lower) 
   bool single_open = false;
   for (std::size_t n = 0; n < chunks.size(); ++n) {
     const Chunk chunk(sv.substr(chunks[n].first, chunks[n].second - chunks[n].first));
-    Context ctx{lang, n + 1 == chunks.size(), kEnd};
+    Context ctx{lang, split_hyphens, n + 1 == chunks.size(), kEnd};
     if (!ctx.last_chunk) ctx.next_first = decode(sv, chunks[n + 1].first).cp;
     scan_chunk(chunk, ctx, em, single_open);
   }
@@ -469,8 +488,9 @@ bool is_clitic_token(const std::string& t) {
 // („bbq“-schild); a mid-sentence ellipsis keeps its spaces. Quotes are paired: " toggles, „ is
 // closed by “ (English “ opens and ” closes), » « work either way round, and straight single
 // quotes pair up from the right, so an unpaired one is an apostrophe (ladies' room).
-std::string detokenize(const std::vector<std::string>& tokens, Lang lang) {
+std::string detokenize(const std::vector<std::string>& tokens, Lang lang, bool split_hyphens) {
   (void)lang;  // the same display rules serve German and English
+  auto wordlike = [](const std::string& t) { return !t.empty() && is_word(decode(t, 0).cp); };
   // Open quotes: straight double, German low „, curly “/”, guillemets, straight/low single.
   bool open_dq = false, open_low = false, open_curly = false, open_laquo = false,
        open_raquo = false, open_sq = false, open_low_single = false;
@@ -501,6 +521,9 @@ std::string detokenize(const std::vector<std::string>& tokens, Lang lang) {
     } else if (t == "#" && !last && is_digit(static_cast<unsigned char>(tokens[k + 1][0]))) {
       attach_right = true;                                 // #8
     } else if (t == "/" || (t == "-" && after_closing)) {  // der/die, „mongolian bbq“-leuchtreklame
+      attach_left = attach_right = true;
+    } else if (t == "-" && split_hyphens && k > 0 && !last && wordlike(tokens[k - 1]) &&
+               wordlike(tokens[k + 1])) {  // t - shirt -> t-shirt
       attach_left = attach_right = true;
     } else if (t == "\"") {
       open_or_close(open_dq);

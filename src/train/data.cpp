@@ -12,13 +12,16 @@ text::ParallelCorpus read_split(const std::string& dir, const std::string& split
   return pc;
 }
 
-TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, text::Lang src_lang,
-                                text::Lang trg_lang, bool lowercase) {
+TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, const model::ModelConfig& c) {
+  const auto src_lang = text::lang_from_code(c.src_lang),
+             trg_lang = text::lang_from_code(c.trg_lang);
   TokenizedCorpus tc;
   tc.src.reserve(pc.src.size());
   tc.trg.reserve(pc.trg.size());
-  for (const auto& s : pc.src) tc.src.push_back(text::tokenize(s, src_lang, lowercase));
-  for (const auto& s : pc.trg) tc.trg.push_back(text::tokenize(s, trg_lang, lowercase));
+  for (const auto& s : pc.src)
+    tc.src.push_back(text::tokenize(s, src_lang, c.lowercase, c.split_hyphens));
+  for (const auto& s : pc.trg)
+    tc.trg.push_back(text::tokenize(s, trg_lang, c.lowercase, c.split_hyphens));
   return tc;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "model/config.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
 #include "text/vocab.h"
@@ -21,8 +22,8 @@ struct EncodedCorpus {
 // Reads split "train"/"val"/"test" of DIR (de→en), keeping the first `limit` pairs if > 0.
 text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit = 0);
 
-TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, text::Lang src_lang,
-                                text::Lang trg_lang, bool lowercase);
+// With the text settings of a model (languages, lowercase, split_hyphens).
+TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, const model::ModelConfig& c);
 // Frames and encodes; sentences longer than max_len ids (incl. <sos>/<eos>) are truncated.
 EncodedCorpus encode_corpus(const TokenizedCorpus& tc, const text::Vocab& src_vocab,
                             const text::Vocab& trg_vocab, int max_len);

@@ -248,8 +248,13 @@ bool train(const TrainOptions& given) {
   const auto valid_pc = read_split(opt.data_dir, "val", opt.valid_limit);
   if (train_pc.src.empty()) throw Error(opt.data_dir + ": no training pairs");
   if (valid_pc.src.empty()) throw Error(opt.data_dir + ": no validation pairs");
-  const auto train_tok = tokenize_corpus(train_pc, text::Lang::De, text::Lang::En, true);
-  const auto valid_tok = tokenize_corpus(valid_pc, text::Lang::De, text::Lang::En, true);
+  // Text settings: the run's own when resuming, the defaults for a new run.
+  model::ModelConfig text_cfg;
+  if (opt.resume)
+    text_cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
+                                             out + "/config.json");
+  const auto train_tok = tokenize_corpus(train_pc, text_cfg);
+  const auto valid_tok = tokenize_corpus(valid_pc, text_cfg);
 
   model::Model m;
   model::ParamBuffer adam_m, adam_v;
@@ -258,9 +263,7 @@ bool train(const TrainOptions& given) {
   if (opt.resume) {
     auto src_vocab = text::Vocab::load(out + "/vocab.src.txt");
     auto trg_vocab = text::Vocab::load(out + "/vocab.trg.txt");
-    const auto cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
-                                                   out + "/config.json");
-    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
+    m = model::Model::create(text_cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
     const auto& sf = *state_file;
     const std::vector<std::int64_t> shape{(std::int64_t)m.params.size()};
     adam_m = model::ParamBuffer(m.params.size());
