@@ -1,6 +1,7 @@
 #include "decode/translator.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,19 +35,32 @@ Precision parse_precision(const std::string& name) {
   throw Error("unknown precision '" + name + "' (expected fp32 or bf16)");
 }
 
-void round_weights(model::Model& m, Precision p) {
-  if (p != Precision::Bf16) return;
+namespace {
+
+struct MatrixView {
+  float* W;
+  int rows, cols, ld;
+};
+
+// The matrices Precision::Bf16 keeps in bfloat16, in the order of Translator's copies: W_s (the
+// first D columns of W_att; W_h makes the keys in the fp32 encoder), W_ih, W_hh, fc_out.
+std::array<MatrixView, 4> bf16_matrices(const model::Model& m) {
   const auto& c = m.config;
   const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
-  auto round = [](float* W, int rows, int cols, int ld) {
+  return {{{m.w.att_w, D, D, D + C},
+           {m.w.dec_w_ih, 3 * D, E + C, E + C},
+           {m.w.dec_w_hh, 3 * D, D, D},
+           {m.w.out_w, V, D + C + E, D + C + E}}};
+}
+
+}  // namespace
+
+void round_weights(model::Model& m, Precision p) {
+  if (p != Precision::Bf16) return;
+  for (const auto& [W, rows, cols, ld] : bf16_matrices(m))
     for (int r = 0; r < rows; ++r)
       for (int k = 0; k < cols; ++k)
         W[(std::size_t)r * ld + k] = ops::round_bf16(W[(std::size_t)r * ld + k]);
-  };
-  round(m.w.att_w, D, D, D + C);  // W_s only: W_h makes the keys, in the fp32 encoder
-  round(m.w.dec_w_ih, 3 * D, E + C, E + C);
-  round(m.w.dec_w_hh, 3 * D, D, D);
-  round(m.w.out_w, V, D + C + E, D + C + E);
 }
 
 void Translator::linear(const float* W, const ops::Bf16Matrix& Wb, int n, int in, int out,
@@ -110,12 +124,10 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
   }
   bf16_ = opt.precision == Precision::Bf16;
   if (bf16_ && out_w_.rows() == 0) {
-    const auto& c = m_.config;
-    const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
-    att_ws_ = ops::Bf16Matrix(m_.w.att_w, D, D, D + C);
-    w_ih_ = ops::Bf16Matrix(m_.w.dec_w_ih, 3 * D, E + C, E + C);
-    w_hh_ = ops::Bf16Matrix(m_.w.dec_w_hh, 3 * D, D, D);
-    out_w_ = ops::Bf16Matrix(m_.w.out_w, V, D + C + E, D + C + E);
+    const auto mats = bf16_matrices(m_);
+    ops::Bf16Matrix* copies[] = {&att_ws_, &w_ih_, &w_hh_, &out_w_};
+    for (std::size_t i = 0; i < mats.size(); ++i)
+      *copies[i] = ops::Bf16Matrix(mats[i].W, mats[i].rows, mats[i].cols, mats[i].ld);
   }
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr);

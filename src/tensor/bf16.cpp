@@ -38,6 +38,19 @@ namespace {
 
 constexpr int kRowBlock = 8;  // W rows per block: 8 accumulators, 8 streams, fits in L1
 
+// y[i, r0 + r) for x rows i < n and W rows r < rows (the scalar path).
+void rows_scalar(int n, int rows, int K, const std::uint16_t* w, const float* x, int ldx, float* y,
+                 int ldy) {
+  for (int i = 0; i < n; ++i)
+    for (int r = 0; r < rows; ++r) {
+      const std::uint16_t* wr = w + (std::size_t)r * K;
+      const float* xi = x + (std::size_t)i * ldx;
+      float s = 0.0f;
+      for (int k = 0; k < K; ++k) s += from_bf16(wr[k]) * xi[k];
+      y[(std::size_t)i * ldy + r] = s;
+    }
+}
+
 // y[i, r0..r0+8) for the x rows i < n; W rows r0.. are full (no tail).
 void block8(int n, int K, const std::uint16_t* w, const float* x, int ldx, float* y, int ldy) {
 #ifdef NMT_BF16_AVX512
@@ -60,14 +73,7 @@ void block8(int n, int K, const std::uint16_t* w, const float* x, int ldx, float
     return;
   }
 #endif
-  for (int i = 0; i < n; ++i)
-    for (int r = 0; r < kRowBlock; ++r) {
-      const std::uint16_t* wr = w + (std::size_t)r * K;
-      const float* xi = x + (std::size_t)i * ldx;
-      float s = 0.0f;
-      for (int k = 0; k < K; ++k) s += from_bf16(wr[k]) * xi[k];
-      y[(std::size_t)i * ldy + r] = s;
-    }
+  rows_scalar(n, kRowBlock, K, w, x, ldx, y, ldy);
 }
 
 }  // namespace
@@ -84,14 +90,8 @@ void Bf16Matrix::linear_forward(int n, const float* x, int ldx, const float* b, 
 #pragma omp parallel for schedule(static)
   for (int blk = 0; blk < full; ++blk)
     block8(n, K, bits_.data() + (std::size_t)blk * kRowBlock * K, x, ldx, y + blk * kRowBlock, ldy);
-  for (int r = full * kRowBlock; r < rows_; ++r)  // tail rows
-    for (int i = 0; i < n; ++i) {
-      const std::uint16_t* wr = bits_.data() + (std::size_t)r * K;
-      const float* xi = x + (std::size_t)i * ldx;
-      float s = 0.0f;
-      for (int k = 0; k < K; ++k) s += from_bf16(wr[k]) * xi[k];
-      y[(std::size_t)i * ldy + r] = s;
-    }
+  const int tail = full * kRowBlock;
+  rows_scalar(n, rows_ - tail, K, bits_.data() + (std::size_t)tail * K, x, ldx, y + tail, ldy);
   if (b)
     for (int i = 0; i < n; ++i)
       for (int r = 0; r < rows_; ++r) y[(std::size_t)i * ldy + r] += b[r];
