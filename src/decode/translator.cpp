@@ -63,45 +63,21 @@ void round_weights(model::Model& m, Precision p) {
         W[(std::size_t)r * ld + k] = ops::round_bf16(W[(std::size_t)r * ld + k]);
 }
 
-void Translator::linear(const float* W, const ops::Bf16Matrix& Wb, int n, int in, int out,
-                        const float* x, int ldx, const float* b, float* y) {
-  if (bf16_)
-    Wb.linear_forward(n, x, ldx, b, y, out);
-  else
-    ops::linear_forward(n, in, out, x, W, b, y, ldx, out);
-}
-
 void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
                       float* attn, float* logits) {
   const auto& c = m_.config;
-  const auto& w = m_.w;
-  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
-  const int XI = E + C, LO = D + C + E, S = enc_.S, B = enc_.B;
-  float* q = grow(q_, (std::size_t)n * D);
-  float* ctx = grow(ctx_, (std::size_t)n * C);
-  float* x = grow(x_, (std::size_t)n * XI);
-  float* gi = grow(gi_, (std::size_t)n * 3 * D);
-  float* gh = grow(gh_, (std::size_t)n * 3 * D);
-  float* out = grow(out_, (std::size_t)n * LO);
-  float* cache = grow(cache_, (std::size_t)n * 4 * D);
-  if (bf16_)
-    att_ws_.linear_forward(n, s, D, nullptr, q, D);
-  else
-    ops::gemm(false, true, n, D, D, 1.0f, s, D, w.att_w, D + C, 0.0f, q, D);
-  layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
-                            enc_.len.data(), attn, ctx, cols);
-  layers::embedding_forward(n, E, y, w.dec_emb, nullptr, x, XI);
-  for (int i = 0; i < n; ++i) {
-    std::memcpy(x + (std::size_t)i * XI + E, ctx + (std::size_t)i * C, sizeof(float) * C);
-    std::memcpy(out + (std::size_t)i * LO + D, ctx + (std::size_t)i * C, sizeof(float) * C);
-    std::memcpy(out + (std::size_t)i * LO + D + C, x + (std::size_t)i * XI, sizeof(float) * E);
-  }
-  linear(w.dec_w_ih, w_ih_, n, XI, 3 * D, x, XI, w.dec_b_ih, gi);
-  linear(w.dec_w_hh, w_hh_, n, D, 3 * D, s, D, w.dec_b_hh, gh);
-  layers::gru_cell_forward(n, D, gi, gh, s, s_new, cache);
-  for (int i = 0; i < n; ++i)
-    std::memcpy(out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
-  linear(w.out_w, out_w_, n, LO, V, out, LO, w.out_b, logits);
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim;
+  const model::DecoderStepBuffers buf{grow(q_, (std::size_t)n * D),
+                                      attn,
+                                      grow(ctx_, (std::size_t)n * C),
+                                      grow(x_, (std::size_t)n * (E + C)),
+                                      grow(gi_, (std::size_t)n * 3 * D),
+                                      grow(gh_, (std::size_t)n * 3 * D),
+                                      grow(cache_, (std::size_t)n * 4 * D),
+                                      grow(out_, (std::size_t)n * (D + C + E)),
+                                      logits};
+  const model::DecoderBf16 bf16{&att_ws_, &w_ih_, &w_hh_, &out_w_};
+  model::decoder_step(c, m_.w, enc_, n, cols, y, nullptr, s, s_new, buf, bf16_ ? &bf16 : nullptr);
 }
 
 std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>>& src,

@@ -50,10 +50,6 @@ class Translator {
   std::vector<Hypothesis> greedy(int B, const DecodeOptions& opt);
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
-  // y[n, W.rows] = x W^T + b through the fp32 weights or their bf16 copy.
-  void linear(const float* W, const ops::Bf16Matrix& Wb, int n, int in, int out, const float* x,
-              int ldx, const float* b, float* y);
-
   const model::Model& m_;
   bool bf16_ = false;
   ops::Bf16Matrix att_ws_, w_ih_, w_hh_, out_w_;  // made on the first bf16 use

@@ -140,6 +140,46 @@ void Encoder::backward(const ModelConfig& c, const Weights& w, const float* ds0,
                              g.enc_emb);
 }
 
+namespace {
+
+// y[n,out] = x W^T + b with the fp32 weights or, when given, their bf16 copy.
+void linear(const ops::Bf16Matrix* Wb, int n, int in, int out, const float* x, const float* W,
+            const float* b, float* y) {
+  if (Wb)
+    Wb->linear_forward(n, x, in, b, y, out);
+  else
+    ops::linear_forward(n, in, out, x, W, b, y);
+}
+
+}  // namespace
+
+void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
+                  const int* cols, const int* y, const float* drop, const float* s_prev,
+                  float* s_new, const DecoderStepBuffers& b, const DecoderBf16* bf16) {
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+  const int XI = E + C, LO = D + C + E;
+  // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
+  if (bf16)
+    bf16->att_ws->linear_forward(n, s_prev, D, nullptr, b.q, D);
+  else
+    ops::gemm(false, true, n, D, D, 1.0f, s_prev, D, w.att_w, D + C, 0.0f, b.q, D);
+  layers::attention_forward(n, enc.S, enc.B, D, C, b.q, enc.keys.data(), enc.outputs.data(),
+                            w.att_v, enc.len.data(), b.attn, b.ctx, cols);
+  layers::embedding_forward(n, E, y, w.dec_emb, drop, b.x, XI);
+  for (int i = 0; i < n; ++i) {
+    const float* ctx = b.ctx + (std::size_t)i * C;
+    std::memcpy(b.x + (std::size_t)i * XI + E, ctx, sizeof(float) * C);
+    std::memcpy(b.out + (std::size_t)i * LO + D, ctx, sizeof(float) * C);
+    std::memcpy(b.out + (std::size_t)i * LO + D + C, b.x + (std::size_t)i * XI, sizeof(float) * E);
+  }
+  linear(bf16 ? bf16->w_ih : nullptr, n, XI, 3 * D, b.x, w.dec_w_ih, w.dec_b_ih, b.gi);
+  linear(bf16 ? bf16->w_hh : nullptr, n, D, 3 * D, s_prev, w.dec_w_hh, w.dec_b_hh, b.gh);
+  layers::gru_cell_forward(n, D, b.gi, b.gh, s_prev, s_new, b.cache);
+  for (int i = 0; i < n; ++i)
+    std::memcpy(b.out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
+  linear(bf16 ? bf16->out_w : nullptr, n, LO, V, b.out, w.out_w, w.out_b, b.logits);
+}
+
 double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
                               const std::vector<unsigned char>& coins, float dropout, Rng* rng) {
   const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, V = c.trg_vocab_size;
@@ -210,26 +250,10 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     for (int i = 0; i < n; ++i) tgt[r + i] = trg_[(std::size_t)t * B + i];
     float* sp = sp_all + r * D;
     std::memcpy(sp, s, sizeof(float) * n * D);
-    // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
-    float* q = q_all + r * D;
-    ops::gemm(false, true, n, D, D, 1.0f, sp, D, w.att_w, D + C, 0.0f, q, D);
-    layers::attention_forward(n, S, B, D, C, q, enc_.keys.data(), enc_.outputs.data(), w.att_v,
-                              len.data(), attn + r * S, ctx);
-    float* xt = x + r * XI;
-    float* ot = out + r * LO;
-    layers::embedding_forward(n, E, y + r, w.dec_emb, dm ? dm + r * E : nullptr, xt, XI);
-    for (int i = 0; i < n; ++i) {
-      std::memcpy(xt + (std::size_t)i * XI + E, ctx + (std::size_t)i * C, sizeof(float) * C);
-      std::memcpy(ot + (std::size_t)i * LO + D, ctx + (std::size_t)i * C, sizeof(float) * C);
-      std::memcpy(ot + (std::size_t)i * LO + D + C, xt + (std::size_t)i * XI, sizeof(float) * E);
-    }
-    ops::linear_forward(n, XI, 3 * D, xt, w.dec_w_ih, w.dec_b_ih, gi);
-    ops::linear_forward(n, D, 3 * D, sp, w.dec_w_hh, w.dec_b_hh, gh);
-    layers::gru_cell_forward(n, D, gi, gh, sp, s, cache + r * 4 * D);
-    for (int i = 0; i < n; ++i)
-      std::memcpy(ot + (std::size_t)i * LO, s + (std::size_t)i * D, sizeof(float) * D);
     float* lt = logits + r * V;
-    ops::linear_forward(n, LO, V, ot, w.out_w, w.out_b, lt, LO, V);
+    const DecoderStepBuffers buf{q_all + r * D,     attn + r * S, ctx, x + r * XI, gi, gh,
+                                 cache + r * 4 * D, out + r * LO, lt};
+    decoder_step(c, w, enc_, n, nullptr, y + r, dm ? dm + r * E : nullptr, sp, s, buf);
     if (t + 1 < T) {
       const int n_next = n_[t + 1];
       int* y_next = y + r_[t + 1];

@@ -6,6 +6,7 @@
 
 #include "model/config.h"
 #include "model/params.h"
+#include "tensor/bf16.h"
 #include "text/batch.h"
 
 namespace nmt {
@@ -39,6 +40,31 @@ struct Encoder {
   // Given d_outputs [S,B,2H], d_keys [S,B,D] (already filled) and ds0 [B,D]: accumulates grads.
   void backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g);
 };
+
+// bfloat16 copies of the decoder's matrices (decoding with --precision bf16); null: fp32.
+struct DecoderBf16 {
+  const ops::Bf16Matrix *att_ws, *w_ih, *w_hh, *out_w;
+};
+
+// Where one decoder step for n rows writes (row-major, n rows each).
+struct DecoderStepBuffers {
+  float* q;       // [n,D] W_s s_prev (the attention query)
+  float* attn;    // [n,S] attention weights
+  float* ctx;     // [n,2H] context w
+  float* x;       // [n,E+2H] GRU input [emb ; w]
+  float* gi;      // [n,3D]
+  float* gh;      // [n,3D]
+  float* cache;   // [n,4D] GRU gates for the backward
+  float* out;     // [n,D+2H+E] fc_out input [s_new ; w ; emb]
+  float* logits;  // [n,Vt]
+};
+
+// One decoder step (design §2) for n rows: row i continues state s_prev[i] from token y[i]
+// (embedding dropout mask drop[i], or null), attending over encoder column cols[i] (cols null:
+// column i). Writes s_new[n,D] and the buffers. Training and decoding share it.
+void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
+                  const int* cols, const int* y, const float* drop, const float* s_prev,
+                  float* s_new, const DecoderStepBuffers& b, const DecoderBf16* bf16 = nullptr);
 
 // One training/scoring pass over a batch with teacher-forcing coins, and its backward.
 // Rows are internally ordered by target length (longest first) so that each decoder step works
