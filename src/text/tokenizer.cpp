@@ -341,7 +341,7 @@ void scan_chunk(const Chunk& c, const Context& ctx, Emitter& em, bool& single_op
       }
       if (ctx.split_hyphens) {
         // spaCy's infix rules: English splits a hyphen between letters, both languages one
-        // between digits (and English also before another hyphen, 5--6).
+        // between digits.
         std::size_t start = k;
         for (std::size_t q = k + 1; q + 1 < j; ++q) {
           if (!is_hyphen(c.at(q))) continue;
