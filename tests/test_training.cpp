@@ -151,6 +151,37 @@ TEST_F(Training, SameSeedGivesBitIdenticalWeights) {
   EXPECT_NE(read_file(tmp / "other/model.safetensors"), read_file(full() + "/model.safetensors"));
 }
 
+TEST_F(Training, KeepEpochsSavesEachEpochsWeightsAsAModel) {
+  TempDir tmp;
+  auto o = tiny_options(tmp / "keep", 2);
+  o.keep_epochs = true;
+  run_train(o);
+  EXPECT_FALSE(fs::exists(full() + "/epochs"));  // only when asked
+  const auto log = read_log(tmp / "keep");
+  ASSERT_EQ(log.size(), 2u);
+  int best = 0;
+  for (const auto& l : log)
+    if (l["best"].get<bool>()) best = l["epoch"].get<int>();
+  ASSERT_GT(best, 0);
+  for (int e = 1; e <= 2; ++e) {
+    const std::string dir = tmp / ("keep/epochs/" + std::to_string(e));
+    const auto m = model::load_model(dir);
+    EXPECT_EQ(model::read_json_file(dir + "/config.json")["training"]["epoch"], e);
+    if (e == 2) {  // the last epoch's model holds the last weights
+      const auto last = last_state(tmp / "keep");
+      EXPECT_TRUE(same_bits(std::vector<float>(m.params.data(), m.params.data() + m.params.size()),
+                            last.params));
+    }
+    if (e == best) {
+      EXPECT_EQ(read_file(dir + "/model.safetensors"), read_file(tmp / "keep/model.safetensors"));
+    }
+  }
+  EXPECT_NE(read_file(tmp / "keep/epochs/1/model.safetensors"),
+            read_file(tmp / "keep/epochs/2/model.safetensors"));
+  // The first two epochs of the 3-epoch run without the flag: the same weights.
+  EXPECT_EQ(read_log(full())[0]["valid_loss"], log[0]["valid_loss"]);
+}
+
 TEST_F(Training, ResumeAfterTwoEpochsEqualsUninterrupted) {
   TempDir tmp;
   const std::string dir = tmp / "run";

@@ -35,6 +35,9 @@ void add_train(CLI::App& app) {
                   "Also save the resumable state every N updates (0 = at epoch ends only)")
       ->capture_default_str();
   cmd->add_flag("--bucket", opt->bucket, "Group sentences of similar length into batches");
+  cmd->add_flag(
+      "--keep-epochs", opt->keep_epochs,
+      "Also save each epoch's weights as a model in RUN/epochs/N (82 MB each for the seed preset)");
   cmd->add_option("--train-limit", opt->train_limit, "Use only the first N training pairs");
   cmd->add_option("--valid-limit", opt->valid_limit, "Use only the first N validation pairs");
   cmd->add_option("--emb", opt->emb_dim, "Embedding size")->capture_default_str();

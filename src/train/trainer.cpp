@@ -380,17 +380,20 @@ bool train(const TrainOptions& given) {
         st.epoch_seconds, line["tokens_per_s"].get<double>(), best ? " | best so far, saved" : "");
     std::fflush(stdout);
     st.log.push_back(line);
+    const json training = {{"training",
+                            {{"epoch", st.epoch + 1},
+                             {"step", st.step},
+                             {"valid_loss", v.loss},
+                             {"valid_ppl", v.ppl},
+                             {"valid_ppl_free", v.ppl_free},
+                             {"options", options}}}};
     if (best) {
       st.best_valid = v.loss_free;
-      model::save_model(out, m,
-                        {{"training",
-                          {{"epoch", st.epoch + 1},
-                           {"step", st.step},
-                           {"valid_loss", v.loss},
-                           {"valid_ppl", v.ppl},
-                           {"valid_ppl_free", v.ppl_free},
-                           {"options", options}}}});
+      model::save_model(out, m, training);
     }
+    // Every epoch's weights as a model of their own, before the log line that announces them.
+    if (opt.keep_epochs && !stop)
+      model::save_model(out + "/epochs/" + std::to_string(st.epoch + 1), m, training);
     RunState next = st;  // after --max-steps mid-epoch, the epoch goes on where it stopped
     next.rng = rng.state();
     if (!stop) {

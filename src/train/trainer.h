@@ -28,11 +28,12 @@ struct TrainOptions {
   float clip = 1.0f;
   float teacher_forcing = 0.5f;
   float dropout = 0.5f;
-  int max_len = 100;      // sentences longer than this (ids incl. <sos>/<eos>) are truncated
-  long save_every = 100;  // also save the resumable state every N updates (0 = epoch ends only)
-  bool bucket = false;    // length bucketing of batches (same math, less padding)
-  long train_limit = 0;   // use only the first N training pairs (0 = all; for tests)
-  long valid_limit = 0;   // likewise for validation
+  int max_len = 100;         // sentences longer than this (ids incl. <sos>/<eos>) are truncated
+  long save_every = 100;     // also save the resumable state every N updates (0 = epoch ends only)
+  bool bucket = false;       // length bucketing of batches (same math, less padding)
+  bool keep_epochs = false;  // also save each epoch's weights as a model in RUN/epochs/N
+  long train_limit = 0;      // use only the first N training pairs (0 = all; for tests)
+  long valid_limit = 0;      // likewise for validation
   int emb_dim = 256, enc_hid_dim = 512, dec_hid_dim = 512;  // seed preset sizes
   bool progress = true;  // live progress (a bar on a terminal, plain lines otherwise)
   // Names of options left at their defaults (e.g. "batch"; the CLI fills it): with --resume,
