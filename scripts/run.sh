@@ -17,7 +17,12 @@ echo "== test2016, greedy"
 echo "== test2016, beam 5"
 ./build/nmt eval --model "$run" --beam 5
 echo "== translations"
-printf '%s\n' "Ein Mann fährt Fahrrad." \
-  "Zwei junge Frauen sitzen auf einer Bank im Park." \
-  "Ein kleines Mädchen klettert in ein Spielhaus aus Holz." \
-  "Ein Hund rennt durch den Schnee." | tee /dev/stderr | ./build/nmt translate --model "$run" --beam 5
+sentences=("Ein Mann fährt Fahrrad."
+  "Zwei junge Frauen sitzen auf einer Bank im Park."
+  "Ein kleines Mädchen klettert in ein Spielhaus aus Holz."
+  "Ein Hund rennt durch den Schnee.")
+# Source and translation line by line (not `tee /dev/stderr`, which truncates a log file that
+# stdout and stderr are both redirected to).
+translations=$(printf '%s\n' "${sentences[@]}" | ./build/nmt translate --model "$run" --beam 5)
+mapfile -t translations <<<"$translations"
+paste -d '\n' <(printf 'de: %s\n' "${sentences[@]}") <(printf 'en: %s\n' "${translations[@]}")
