@@ -248,13 +248,14 @@ bool train(const TrainOptions& given) {
   const auto valid_pc = read_split(opt.data_dir, "val", opt.valid_limit);
   if (train_pc.src.empty()) throw Error(opt.data_dir + ": no training pairs");
   if (valid_pc.src.empty()) throw Error(opt.data_dir + ": no validation pairs");
-  // Text settings: the run's own when resuming, the defaults for a new run.
-  model::ModelConfig text_cfg;
+  // The run's config when resuming (its text settings and model sizes), else the defaults,
+  // whose text settings tokenize a new run (its sizes come from the vocabularies below).
+  model::ModelConfig run_cfg;
   if (opt.resume)
-    text_cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
-                                             out + "/config.json");
-  const auto train_tok = tokenize_corpus(train_pc, text_cfg);
-  const auto valid_tok = tokenize_corpus(valid_pc, text_cfg);
+    run_cfg = model::ModelConfig::from_json(model::read_json_file(out + "/config.json"),
+                                            out + "/config.json");
+  const auto train_tok = tokenize_corpus(train_pc, run_cfg);
+  const auto valid_tok = tokenize_corpus(valid_pc, run_cfg);
 
   model::Model m;
   model::ParamBuffer adam_m, adam_v;
@@ -263,7 +264,7 @@ bool train(const TrainOptions& given) {
   if (opt.resume) {
     auto src_vocab = text::Vocab::load(out + "/vocab.src.txt");
     auto trg_vocab = text::Vocab::load(out + "/vocab.trg.txt");
-    m = model::Model::create(text_cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
+    m = model::Model::create(run_cfg, std::move(src_vocab), std::move(trg_vocab), opt.seed);
     const auto& sf = *state_file;
     const std::vector<std::int64_t> shape{(std::int64_t)m.params.size()};
     adam_m = model::ParamBuffer(m.params.size());
