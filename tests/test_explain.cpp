@@ -56,12 +56,12 @@ const Expected& expected() {
   static const Expected e = [] {
     Expected x;
     const auto pc = train::read_split(std::string(NMT_SOURCE_DIR) + "/data/multi30k", "train");
-    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
-    x.Vs = text::Vocab::build(tok.src, 2).size();
-    x.Vt = text::Vocab::build(tok.trg, 2).size();
+    const auto m = train::seed_model(pc, 1);
+    x.Vs = m.src_vocab.size();
+    x.Vt = m.trg_vocab.size();
     for (int b = 0; b < 8; ++b) {
-      x.S = std::max(x.S, (long)tok.src[b].size() + 2);
-      x.T = std::max(x.T, (long)tok.trg[b].size() + 2);
+      x.S = std::max(x.S, (long)m.src_codec->tokenize(pc.src[b]).size() + 2);
+      x.T = std::max(x.T, (long)m.trg_codec->tokenize(pc.trg[b]).size() + 2);
     }
     return x;
   }();

@@ -285,8 +285,19 @@ TEST(Tokenizer, EmptyAndWhitespace) {
 TEST(Tokenizer, LangFromCode) {
   EXPECT_EQ(lang_from_code("de"), Lang::De);
   EXPECT_EQ(lang_from_code("en"), Lang::En);
-  EXPECT_THROW(lang_from_code("fr"), Error);
+  EXPECT_EQ(lang_from_code("fr"), Lang::Other);  // any language: neutral rules
+  EXPECT_EQ(lang_from_code("pt-br"), Lang::Other);
   EXPECT_THROW(lang_from_code(""), Error);
+  EXPECT_THROW(lang_from_code("../x"), Error);
+  EXPECT_THROW(lang_from_code("a b"), Error);
+}
+
+TEST(Tokenizer, OtherLanguagesGetNeutralRules) {
+  // No English clitics, no German compounds: punctuation split off, words whole.
+  EXPECT_EQ(tokenize("L'homme n'est pas là, dit-il.", Lang::Other, false),
+            (std::vector<std::string>{"L'homme", "n'est", "pas", "là", ",", "dit-il", "."}));
+  EXPECT_EQ(detokenize({"L'homme", "est", "là", ",", "dit-il", "."}, Lang::Other),
+            "L'homme est là, dit-il.");
 }
 
 TEST(Tokenizer, DetokenizeRules) {

@@ -39,12 +39,8 @@ void run_bench(const BenchOptions& o) {
   train::EncodedCorpus data;
   if (o.train || o.model.empty()) {
     const auto pc = train::read_split(o.data_dir, "train");
-    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
-    auto src_vocab = text::Vocab::build(tok.src, 2);
-    auto trg_vocab = text::Vocab::build(tok.trg, 2);
-    data = train::encode_corpus(tok, src_vocab, trg_vocab, 100);
-    auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
-    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), 1234);
+    m = train::seed_model(pc, 1234);
+    data = train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
   }
   if (o.train) {
     std::vector<int> lengths(data.src.size());

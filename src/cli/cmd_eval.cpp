@@ -31,20 +31,28 @@ std::string join(const std::vector<std::string>& toks) {
   return s;
 }
 
+// The bundled test2016 file of a language (de, en); other languages need --src/--ref.
+std::string bundled_test(const std::string& lang) {
+  try {
+    return text::split_path(default_data_dir(), "test", lang);
+  } catch (const Error&) {
+    throw Error("no bundled test set for language '" + lang + "': give --src FILE --ref FILE");
+  }
+}
+
 void run_eval(const EvalOptions& o) {
   ops::set_threads(o.threads);
   auto m = model::load_model(o.model);
   // Scores (ppl) then belong to the weights the translator decodes with.
   const decode::DecodeOptions dopt = o.decode.options();
   decode::round_weights(m, dopt.precision);
-  const std::string src_path =
-      o.src.empty() ? text::split_path(default_data_dir(), "test", "de") : o.src;
-  const std::string ref_path =
-      o.ref.empty() ? text::split_path(default_data_dir(), "test", "en") : o.ref;
+  if (o.src.empty() != o.ref.empty()) throw Error("give both --src and --ref (or neither)");
+  const std::string src_path = o.src.empty() ? bundled_test(m.config.src_lang) : o.src;
+  const std::string ref_path = o.ref.empty() ? bundled_test(m.config.trg_lang) : o.ref;
   const auto pc = text::read_parallel(src_path, ref_path);
   if (pc.src.empty()) throw Error(src_path + ": no sentence pairs");
-  const auto tok = train::tokenize_corpus(pc, m.config);
-  const auto enc = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
+  const auto enc =
+      train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 
   decode::Translator tr(m);
@@ -59,7 +67,7 @@ void run_eval(const EvalOptions& o) {
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (const auto& t : tok.trg) ref_tok.push_back(join(t));
+  for (const auto& line : pc.trg) ref_tok.push_back(join(m.trg_codec->tokenize(line)));
   const auto bleu = eval::corpus_bleu(hyps, pc.trg, m.config.lowercase, true);
   const auto bleu_tok = eval::corpus_bleu(hyp_tok, ref_tok, false, false);
   if (!o.output.empty()) {
@@ -93,8 +101,10 @@ void add_eval(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("eval", "Loss, perplexity, BLEU and speed on a test set (one JSON line)");
   cmd->add_option("--model", o->model, "Model directory")->required();
-  cmd->add_option("--src", o->src, "Source file (default: bundled test2016 .de)");
-  cmd->add_option("--ref", o->ref, "Reference file (default: bundled test2016 .en)");
+  cmd->add_option("--src", o->src,
+                  "Source file (default: the bundled test2016 in the model's source language)");
+  cmd->add_option("--ref", o->ref,
+                  "Reference file (default: the bundled test2016 in the model's target language)");
   cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
   cmd->add_option("--output", o->output, "Also write the translations here");
   cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();

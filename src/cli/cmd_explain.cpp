@@ -159,20 +159,18 @@ void run_explain(const ExplainOptions& o) {
     throw Error(o.model + ": not a model directory");
 
   // The model: a checkpoint, or the seed preset freshly initialised on the train vocabulary.
-  const auto pc = train::read_split(data, "train");
-  if ((int)pc.src.size() < kBatch)
-    throw Error(data + ": the train split has fewer than " + std::to_string(kBatch) + " pairs");
   model::Model m;
   std::string origin;
   if (!o.model.empty()) {
     m = model::load_model(o.model);
     origin = "checkpoint " + o.model;
-  } else {
-    const auto tok = train::tokenize_corpus(pc, model::ModelConfig{});
-    auto src_vocab = text::Vocab::build(tok.src, 2);
-    auto trg_vocab = text::Vocab::build(tok.trg, 2);
-    const auto cfg = model::ModelConfig::seed(src_vocab.size(), trg_vocab.size());
-    m = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), o.seed);
+  }
+  const auto pc = train::read_split(data, "train", 0, o.model.empty() ? "de" : m.config.src_lang,
+                                    o.model.empty() ? "en" : m.config.trg_lang);
+  if ((int)pc.src.size() < kBatch)
+    throw Error(data + ": the train split has fewer than " + std::to_string(kBatch) + " pairs");
+  if (o.model.empty()) {
+    m = train::seed_model(pc, o.seed);
     origin = "seed preset, random init N(0, 0.01) with --seed " + std::to_string(o.seed) +
              " (vocabularies from the train split, min_freq 2)";
   }
@@ -185,8 +183,8 @@ void run_explain(const ExplainOptions& o) {
   text::ParallelCorpus first;
   first.src.assign(pc.src.begin(), pc.src.begin() + B);
   first.trg.assign(pc.trg.begin(), pc.trg.begin() + B);
-  const auto tok = train::tokenize_corpus(first, c);
-  const auto enc_ids = train::encode_corpus(tok, m.src_vocab, m.trg_vocab, 0);
+  const auto enc_ids =
+      train::encode_corpus(first, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
   std::vector<std::size_t> idx(B);
   for (int b = 0; b < B; ++b) idx[b] = b;
   const auto batch = text::make_batch(enc_ids.src, enc_ids.trg, idx);
@@ -199,7 +197,8 @@ void run_explain(const ExplainOptions& o) {
   r.print("batch: the first %d pairs of %s (train): B = %d, S = %d, T = %d\n", B, data.c_str(), B,
           S, T);
   for (int b = 0; b < B; ++b)
-    r.print("  b%d  %s\n      %s\n", b, join(tok.src[b]).c_str(), join(tok.trg[b]).c_str());
+    r.print("  b%d  %s\n      %s\n", b, join(m.src_codec->tokenize(first.src[b])).c_str(),
+            join(m.trg_codec->tokenize(first.trg[b])).c_str());
 
   // ---- 1. Encoder ----
   r.heading("1. Encoder");

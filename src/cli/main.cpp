@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   nmt::cli::add_attention(app);
   nmt::cli::add_explain(app);
   nmt::cli::add_bench(app);
+  nmt::cli::add_average(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,7 +10,6 @@
 #include "common/error.h"
 #include "model/layers.h"
 #include "tensor/ops.h"
-#include "text/tokenizer.h"
 #include "text/vocab.h"
 
 namespace nmt::decode {
@@ -268,13 +267,11 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk,
                                              int max_src_len, long first_line) {
-  const auto src_lang = text::lang_from_code(m.config.src_lang);
-  const auto trg_lang = text::lang_from_code(m.config.trg_lang);
   std::vector<TextTranslation> res(lines.size());
   std::vector<std::vector<int>> src;
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    auto toks = text::tokenize(lines[i], src_lang, m.config.lowercase, m.config.split_hyphens);
+    auto toks = m.src_codec->tokenize(lines[i]);
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
       std::fprintf(stderr,
@@ -306,7 +303,7 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
         r.out_tokens.push_back(m.trg_vocab.token(id));
       }
     }
-    r.text = text::detokenize(r.out_tokens, trg_lang, m.config.split_hyphens);
+    r.text = m.trg_codec->detokenize(r.out_tokens);
   }
   return res;
 }

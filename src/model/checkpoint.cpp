@@ -14,7 +14,14 @@ namespace nmt::model {
 
 namespace fs = std::filesystem;
 
-Model Model::create(const ModelConfig& c, text::Vocab src, text::Vocab trg, std::uint64_t seed) {
+void attach_codecs(Model& m, const std::string& dir) {
+  m.src_codec = text::make_codec(m.config.codec_spec(true, dir));
+  m.trg_codec = text::make_codec(m.config.codec_spec(false, dir));
+  m.text_dir = dir;
+}
+
+Model Model::create(const ModelConfig& c, text::Vocab src, text::Vocab trg, std::uint64_t seed,
+                    const std::string& text_dir) {
   Model m;
   m.config = c;
   std::size_t total = 0;
@@ -24,6 +31,7 @@ Model Model::create(const ModelConfig& c, text::Vocab src, text::Vocab trg, std:
   init_params(m.params.data(), c, seed);
   m.src_vocab = std::move(src);
   m.trg_vocab = std::move(trg);
+  attach_codecs(m, text_dir);
   return m;
 }
 
@@ -78,7 +86,23 @@ Model load_model(const std::string& dir) {
   m.params = ParamBuffer(total);
   m.w = bind_weights(m.params.data(), m.config);
   load_params(dir + "/model.safetensors", m.config, m.params.data());
+  attach_codecs(m, dir);
   return m;
+}
+
+// SentencePiece model files travel with the weights (e.g. into RUN/epochs/N).
+static void copy_text_files(const Model& m, const std::string& dir) {
+  if (m.config.tokenizer != "spm") return;
+  std::error_code ec;
+  if (fs::equivalent(dir, m.text_dir, ec)) return;
+  for (const auto& name : {m.config.spm_src, m.config.spm_trg}) {
+    const std::string from = m.text_dir + "/" + name;
+    std::ifstream f(from, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (!f) throw Error(from + ": cannot read (" + std::strerror(errno) + ")");
+    write_file_atomic(dir + "/" + name, ss.str());
+  }
 }
 
 void save_model(const std::string& dir, const Model& m, const nlohmann::json& extra) {
@@ -92,6 +116,7 @@ void save_model(const std::string& dir, const Model& m, const nlohmann::json& ex
   // training block may lag behind the weights, but never describes weights that are not there.
   m.src_vocab.save(dir + "/vocab.src.txt");
   m.trg_vocab.save(dir + "/vocab.trg.txt");
+  copy_text_files(m, dir);
   save_params(dir + "/model.safetensors", m.config, m.params.data());
   write_file_atomic(dir + "/config.json", cfg.dump(2) + "\n");
 }

@@ -4,29 +4,52 @@
 #include <limits>
 
 #include "common/error.h"
+#include "model/preset.h"
 
 namespace nmt::model {
 
 ModelConfig ModelConfig::seed(int src_vocab, int trg_vocab) {
+  const auto& p = preset("seed");
   ModelConfig c;
+  c.emb_dim = p.at("emb");
+  c.enc_hid_dim = p.at("enc_hid");
+  c.dec_hid_dim = p.at("dec_hid");
+  c.dropout = p.at("dropout");
+  c.lowercase = p.at("lowercase");
   c.src_vocab_size = src_vocab;
   c.trg_vocab_size = trg_vocab;
   return c;
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"format", "nmt-seq2seq"},
-          {"version", 1},
-          {"src_lang", src_lang},
-          {"trg_lang", trg_lang},
-          {"src_vocab_size", src_vocab_size},
-          {"trg_vocab_size", trg_vocab_size},
-          {"emb_dim", emb_dim},
-          {"enc_hid_dim", enc_hid_dim},
-          {"dec_hid_dim", dec_hid_dim},
-          {"dropout", dropout},
-          {"lowercase", lowercase},
-          {"split_hyphens", split_hyphens}};
+  nlohmann::json j = {{"format", "nmt-seq2seq"},
+                      {"version", 1},
+                      {"src_lang", src_lang},
+                      {"trg_lang", trg_lang},
+                      {"src_vocab_size", src_vocab_size},
+                      {"trg_vocab_size", trg_vocab_size},
+                      {"emb_dim", emb_dim},
+                      {"enc_hid_dim", enc_hid_dim},
+                      {"dec_hid_dim", dec_hid_dim},
+                      {"dropout", dropout},
+                      {"lowercase", lowercase},
+                      {"split_hyphens", split_hyphens},
+                      {"tokenizer", tokenizer}};
+  if (tokenizer == "spm") {
+    j["spm_src"] = spm_src;
+    j["spm_trg"] = spm_trg;
+  }
+  return j;
+}
+
+text::CodecSpec ModelConfig::codec_spec(bool source, const std::string& dir) const {
+  text::CodecSpec s;
+  s.type = tokenizer;
+  s.lang = source ? src_lang : trg_lang;
+  s.lowercase = lowercase;
+  s.split_hyphens = split_hyphens;
+  if (tokenizer == "spm") s.spm_model = dir + "/" + (source ? spm_src : spm_trg);
+  return s;
 }
 
 template <typename T>
@@ -80,6 +103,17 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& w
   c.lowercase = field<bool>(j, "lowercase", what);
   // Models trained before the option kept hyphenated words whole.
   c.split_hyphens = j.contains("split_hyphens") ? field<bool>(j, "split_hyphens", what) : false;
+  // Models trained before subwords used the word tokenizer.
+  c.tokenizer = j.contains("tokenizer") ? field<std::string>(j, "tokenizer", what) : "word";
+  if (c.tokenizer != "word" && c.tokenizer != "spm")
+    throw Error(what + ": field 'tokenizer' must be \"word\" or \"spm\"");
+  if (c.tokenizer == "spm") {
+    for (auto [key, file] : {std::pair{"spm_src", &c.spm_src}, std::pair{"spm_trg", &c.spm_trg}}) {
+      *file = field<std::string>(j, key, what);
+      if (file->empty() || file->find('/') != std::string::npos || *file == "." || *file == "..")
+        throw Error(what + ": field '" + key + "' must name a file in the model directory");
+    }
+  }
   return c;
 }
 

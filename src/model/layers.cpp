@@ -209,7 +209,8 @@ void attention_backward(int n, int S, int B, int D, int C, const float* dctx, co
     for (int k = 0; k < D; ++k) dv[k] += dv_all[(std::size_t)t * D + k];
 }
 
-double softmax_ce_forward(int n, int V, const float* logits, const int* targets, float* lse) {
+double softmax_ce_forward(int n, int V, const float* logits, const int* targets, float* lse,
+                          float ls) {
   double loss = 0.0;
 #pragma omp parallel for reduction(+ : loss) schedule(static) if (n * V >= 65536)
   for (int i = 0; i < n; ++i) {
@@ -219,21 +220,35 @@ double softmax_ce_forward(int n, int V, const float* logits, const int* targets,
 #pragma omp simd reduction(+ : s)
     for (int k = 0; k < V; ++k) s += fast_exp(x[k] - mx);
     lse[i] = mx + std::log(s);
-    loss += (double)lse[i] - x[targets[i]];
+    if (ls == 0.0f) {
+      loss += (double)lse[i] - x[targets[i]];
+    } else {
+      double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+      for (int k = 0; k < V; ++k) sum += x[k];
+      loss += (double)lse[i] - (1.0 - ls) * x[targets[i]] - ls * sum / V;
+    }
   }
   return loss;
 }
 
 void softmax_ce_backward(int n, int V, const float* logits, const int* targets, const float* lse,
-                         float scale, float* dlogits) {
+                         float scale, float* dlogits, float ls) {
+  const float uniform = ls / V * scale, onehot = (1.0f - ls) * scale;
 #pragma omp parallel for schedule(static) if (n * V >= 65536)
   for (int i = 0; i < n; ++i) {
     const float* x = logits + (std::size_t)i * V;
     float* d = dlogits + (std::size_t)i * V;
     const float l = lse[i];
+    if (ls == 0.0f) {
 #pragma omp simd
-    for (int k = 0; k < V; ++k) d[k] = fast_exp(x[k] - l) * scale;
-    d[targets[i]] -= scale;
+      for (int k = 0; k < V; ++k) d[k] = fast_exp(x[k] - l) * scale;
+      d[targets[i]] -= scale;
+    } else {
+#pragma omp simd
+      for (int k = 0; k < V; ++k) d[k] = fast_exp(x[k] - l) * scale - uniform;
+      d[targets[i]] -= onehot;
+    }
   }
 }
 

@@ -46,11 +46,14 @@ void attention_backward(int n, int S, int B, int D, int C, const float* dctx, co
                         const int* src_len, float* dq, float* dkeys, float* dvalues, float* dv);
 
 // Softmax cross-entropy of logits[n,V] against targets[n]; returns the summed loss and stores
-// each row's log-sum-exp in lse[n] for the backward.
-double softmax_ce_forward(int n, int V, const float* logits, const int* targets, float* lse);
-// dlogits[n,V] = (softmax(logits) - onehot(target)) * scale; may alias logits.
+// each row's log-sum-exp in lse[n] for the backward. With label smoothing ls (PyTorch's
+// CrossEntropyLoss(label_smoothing=ls)) the target is (1 - ls) onehot + ls / V:
+// loss = lse - (1 - ls) x[target] - ls mean(x). ls = 0 is the plain loss, bit for bit.
+double softmax_ce_forward(int n, int V, const float* logits, const int* targets, float* lse,
+                          float ls = 0.0f);
+// dlogits[n,V] = (softmax(logits) - (1 - ls) onehot(target) - ls / V) * scale; may alias logits.
 void softmax_ce_backward(int n, int V, const float* logits, const int* targets, const float* lse,
-                         float scale, float* dlogits);
+                         float scale, float* dlogits, float ls = 0.0f);
 
 // Index of the largest value of each row of x[n,V] (first one on ties, like torch.argmax).
 void argmax_rows(int n, int V, const float* x, int* out);

@@ -264,7 +264,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
       }
     }
   }
-  return layers::softmax_ce_forward((int)N, V, logits, tgt, grow(lse_, N));
+  return layers::softmax_ce_forward((int)N, V, logits, tgt, grow(lse_, N), ls_);
 }
 
 void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g, float scale) {
@@ -275,7 +275,7 @@ void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g,
   const std::size_t SB = (std::size_t)S * B;
   // Output layer, batched over all time steps: dlogits in place of logits.
   float* dl = logits_.data();
-  layers::softmax_ce_backward((int)N, V, dl, target_.data(), lse_.data(), scale, dl);
+  layers::softmax_ce_backward((int)N, V, dl, target_.data(), lse_.data(), scale, dl, ls_);
   float* dout = grow(dout_, N * LO);
   ops::linear_backward((int)N, LO, V, dl, out_.data(), w.out_w, dout, g.out_w, g.out_b, false);
 

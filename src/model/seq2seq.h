@@ -79,6 +79,8 @@ class TrainingGraph {
   void backward(const ModelConfig& c, const Weights& w, Weights& g, float scale);
 
   long tokens() const { return N_; }
+  // Label smoothing of the loss (layers::softmax_ce_forward); 0, the default, is the seed's.
+  void set_label_smoothing(float ls) { ls_ = ls; }
   // Views for tests and `nmt explain`, by the batch's own column b.
   const float* logits(int t, int b) const;          // [Vt], only for t < trg_len[b]
   const float* attention(int t, int b) const;       // [S]
@@ -90,6 +92,7 @@ class TrainingGraph {
   Encoder enc_;
   int S_ = 0, T_ = 0, B_ = 0, V_ = 0, C_ = 0, D_ = 0;
   long N_ = 0;
+  float ls_ = 0.0f;
   std::vector<int> order_, row_of_;  // internal row -> batch column, and back
   std::vector<int> n_, r_;           // active rows and row offset of each step t
   std::vector<int> trg_;             // [T,B] internal order

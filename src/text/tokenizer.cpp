@@ -21,7 +21,9 @@
 // detokenize() undoes the spacing for display (see the rules there); tokens are not re-cased.
 #include "text/tokenizer.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
@@ -411,7 +413,14 @@ std::string decode_entities(std::string_view line) {
 Lang lang_from_code(std::string_view code) {
   if (code == "de") return Lang::De;
   if (code == "en") return Lang::En;
-  throw Error("unknown language '" + std::string(code) + "' (expected de or en)");
+  const bool ok =
+      !code.empty() && code.size() <= 16 && std::all_of(code.begin(), code.end(), [](char ch) {
+        return std::isalnum((unsigned char)ch) || ch == '-' || ch == '_';
+      });
+  if (!ok)
+    throw Error("bad language code '" + std::string(code) +
+                "' (expected letters, digits, '-' or '_', e.g. de, en, pt-br)");
+  return Lang::Other;
 }
 
 std::string to_lower(std::string_view s) {

@@ -6,8 +6,11 @@
 
 namespace nmt::text {
 
-enum class Lang { De, En };
-Lang lang_from_code(std::string_view code);  // "de" / "en"; throws nmt::Error otherwise
+// German and English have rules of their own (clitics, abbreviations, hyphens); any other
+// language gets the language-neutral rules (punctuation split off, words kept whole).
+enum class Lang { De, En, Other };
+// "de" / "en" / any other code of letters, digits, '-', '_'; throws nmt::Error on a bad code.
+Lang lang_from_code(std::string_view code);
 
 // UTF-8 aware lowercasing (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic; ß stays).
 std::string to_lower(std::string_view s);

@@ -24,11 +24,15 @@ Vocab Vocab::build(const std::vector<std::vector<std::string>>& sentences, int m
   std::unordered_map<std::string, long long> counts;
   for (const auto& sentence : sentences)
     for (const auto& token : sentence) ++counts[token];
-  for (const char* special : kSpecials) counts.erase(special);
+  return from_counts(counts, min_freq);
+}
 
+Vocab Vocab::from_counts(const std::unordered_map<std::string, long long>& counts, int min_freq) {
   std::vector<std::pair<std::string, long long>> words;
-  for (auto& [token, count] : counts)
-    if (count >= min_freq) words.emplace_back(token, count);
+  for (auto& [token, count] : counts) {
+    const bool special = std::find(kSpecials.begin(), kSpecials.end(), token) != kSpecials.end();
+    if (count >= min_freq && !special) words.emplace_back(token, count);
+  }
   // std::string compares through char_traits<char>, i.e. as unsigned bytes (memcmp order).
   std::sort(words.begin(), words.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -45,11 +49,15 @@ Vocab Vocab::build(const std::vector<std::vector<std::string>>& sentences, int m
 Vocab Vocab::load(const std::string& path) {
   std::vector<std::string> lines = read_lines(path);
   if (lines.empty()) throw Error(path + ": empty vocabulary file");
+  return from_tokens(std::move(lines), path);
+}
+
+Vocab Vocab::from_tokens(std::vector<std::string> tokens, const std::string& what) {
   Vocab v;
-  v.tokens_.reserve(lines.size());
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string where = path + ":" + std::to_string(i + 1) + ": ";
-    const std::string& token = lines[i];
+  v.tokens_.reserve(tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string where = what + ":" + std::to_string(i + 1) + ": ";
+    std::string& token = tokens[i];
     if (i < kSpecials.size() && token != kSpecials[i]) {
       throw Error(where + "expected special token " + kSpecials[i] + " at id " + std::to_string(i) +
                   ", found '" + token + "'");
@@ -60,10 +68,10 @@ Vocab Vocab::load(const std::string& path) {
       throw Error(where + "duplicate token '" + token + "' (first at line " +
                   std::to_string(it->second + 1) + ")");
     }
-    v.tokens_.push_back(token);
+    v.tokens_.push_back(std::move(token));
   }
   if (v.tokens_.size() < kSpecials.size()) {
-    throw Error(path + ": vocabulary has " + std::to_string(v.tokens_.size()) +
+    throw Error(what + ": vocabulary has " + std::to_string(v.tokens_.size()) +
                 " lines, expected at least the 4 special tokens");
   }
   return v;

@@ -12,8 +12,11 @@ constexpr int UNK = 0, PAD = 1, SOS = 2, EOS = 3;
 class Vocab {
  public:
   static Vocab build(const std::vector<std::vector<std::string>>& sentences, int min_freq = 2);
+  static Vocab from_counts(const std::unordered_map<std::string, long long>& counts, int min_freq);
   static Vocab load(const std::string& path);  // one token per line, id = line number
-  void save(const std::string& path) const;    // atomic: temp file + rename
+  // From tokens in id order (the specials first); `what` names the source in errors.
+  static Vocab from_tokens(std::vector<std::string> tokens, const std::string& what);
+  void save(const std::string& path) const;  // atomic: temp file + rename
 
   int size() const { return static_cast<int>(tokens_.size()); }
   int id(const std::string& token) const;  // UNK when absent

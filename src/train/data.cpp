@@ -1,33 +1,35 @@
 #include "train/data.h"
 
+#include <filesystem>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "model/preset.h"
+
 namespace nmt::train {
 
-text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit) {
-  auto pc =
-      text::read_parallel(text::split_path(dir, split, "de"), text::split_path(dir, split, "en"));
-  if (limit > 0 && (long)pc.src.size() > limit) {
-    pc.src.resize(limit);
-    pc.trg.resize(limit);
-  }
-  return pc;
+namespace {
+
+std::string in_dir(const std::string& dir, const std::string& name, const std::string& lang) {
+  const std::string base = (std::filesystem::path(dir) / (name + "." + lang)).string();
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(base + ".gz", ec)) return base + ".gz";
+  if (std::filesystem::is_regular_file(base, ec)) return base;
+  throw Error(base + ": no such file (nor " + base + ".gz) for language '" + lang + "'");
 }
 
-TokenizedCorpus tokenize_corpus(const text::ParallelCorpus& pc, const model::ModelConfig& c) {
-  const auto src_lang = text::lang_from_code(c.src_lang),
-             trg_lang = text::lang_from_code(c.trg_lang);
-  TokenizedCorpus tc;
-  tc.src.reserve(pc.src.size());
-  tc.trg.reserve(pc.trg.size());
-  for (const auto& s : pc.src)
-    tc.src.push_back(text::tokenize(s, src_lang, c.lowercase, c.split_hyphens));
-  for (const auto& s : pc.trg)
-    tc.trg.push_back(text::tokenize(s, trg_lang, c.lowercase, c.split_hyphens));
-  return tc;
+text::Vocab vocab_of(const std::vector<std::string>& lines, const text::Codec& codec,
+                     int min_freq) {
+  if (auto own = codec.own_vocab()) return std::move(*own);
+  std::unordered_map<std::string, long long> counts;
+  for (const auto& line : lines)
+    for (auto& t : codec.tokenize(line)) ++counts[std::move(t)];
+  return text::Vocab::from_counts(counts, min_freq);
 }
 
-static std::vector<int> encode_one(const std::vector<std::string>& toks, const text::Vocab& v,
-                                   int max_len, long& truncated) {
-  std::vector<int> ids = v.encode(toks);
+std::vector<int> encode_one(const std::string& line, const text::Codec& codec, const text::Vocab& v,
+                            int max_len, long& truncated) {
+  std::vector<int> ids = v.encode(codec.tokenize(line));
   if (max_len >= 3 && (int)ids.size() > max_len) {
     ids.resize(max_len);
     ids.back() = text::EOS;
@@ -36,12 +38,62 @@ static std::vector<int> encode_one(const std::vector<std::string>& toks, const t
   return ids;
 }
 
-EncodedCorpus encode_corpus(const TokenizedCorpus& tc, const text::Vocab& src_vocab,
+}  // namespace
+
+DataFiles resolve_data_files(DataFiles f, const std::string& dir, const std::string& src_lang,
+                             const std::string& trg_lang) {
+  if (src_lang == trg_lang) throw Error("--src-lang and --trg-lang are both '" + src_lang + "'");
+  for (auto [file, name, lang] :
+       {std::tuple{&f.train_src, "train", &src_lang}, std::tuple{&f.train_trg, "train", &trg_lang},
+        std::tuple{&f.valid_src, "val", &src_lang}, std::tuple{&f.valid_trg, "val", &trg_lang}}) {
+    if (file->empty()) *file = in_dir(dir, name, *lang);
+  }
+  return f;
+}
+
+text::ParallelCorpus read_pairs(const std::string& src, const std::string& trg, long limit) {
+  auto pc = text::read_parallel(src, trg);
+  if (limit > 0 && (long)pc.src.size() > limit) {
+    pc.src.resize(limit);
+    pc.trg.resize(limit);
+  }
+  return pc;
+}
+
+text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit,
+                                const std::string& src_lang, const std::string& trg_lang) {
+  return read_pairs(text::split_path(dir, split, src_lang), text::split_path(dir, split, trg_lang),
+                    limit);
+}
+
+std::pair<text::Vocab, text::Vocab> build_vocabs(const text::ParallelCorpus& pc,
+                                                 const text::Codec& src, const text::Codec& trg,
+                                                 int min_freq) {
+  return {vocab_of(pc.src, src, min_freq), vocab_of(pc.trg, trg, min_freq)};
+}
+
+EncodedCorpus encode_corpus(const text::ParallelCorpus& pc, const text::Codec& src_codec,
+                            const text::Codec& trg_codec, const text::Vocab& src_vocab,
                             const text::Vocab& trg_vocab, int max_len) {
   EncodedCorpus ec;
-  for (const auto& s : tc.src) ec.src.push_back(encode_one(s, src_vocab, max_len, ec.truncated));
-  for (const auto& s : tc.trg) ec.trg.push_back(encode_one(s, trg_vocab, max_len, ec.truncated));
+  ec.src.reserve(pc.src.size());
+  ec.trg.reserve(pc.trg.size());
+  for (const auto& s : pc.src)
+    ec.src.push_back(encode_one(s, src_codec, src_vocab, max_len, ec.truncated));
+  for (const auto& s : pc.trg)
+    ec.trg.push_back(encode_one(s, trg_codec, trg_vocab, max_len, ec.truncated));
   return ec;
+}
+
+model::Model seed_model(const text::ParallelCorpus& pc, std::uint64_t seed) {
+  auto cfg = model::ModelConfig::seed(0, 0);
+  const auto src = text::make_codec(cfg.codec_spec(true, ""));
+  const auto trg = text::make_codec(cfg.codec_spec(false, ""));
+  auto [src_vocab, trg_vocab] =
+      build_vocabs(pc, *src, *trg, model::preset("seed").at("min_freq").get<int>());
+  cfg.src_vocab_size = src_vocab.size();
+  cfg.trg_vocab_size = trg_vocab.size();
+  return model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), seed);
 }
 
 }  // namespace nmt::train

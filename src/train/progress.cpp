@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
+
+#include "model/params.h"
 
 namespace nmt::train {
 
@@ -57,6 +60,48 @@ void Progress::update(long done, double loss, double tokens_per_s) {
 
 void Progress::finish_epoch() {
   if (enabled_ && tty_) std::printf("\n");
+}
+
+void Progress::message(const std::string& text) {
+  std::printf("%s\n", text.c_str());
+  std::fflush(stdout);
+}
+
+std::string epoch_summary(const nlohmann::json& l, bool best) {
+  char buf[400];
+  const double train_loss = l.at("train_loss");
+  std::snprintf(buf, sizeof buf,
+                "epoch %d | step %ld | train loss %.3f ppl %.2f | valid loss %.3f ppl %.2f | "
+                "valid ppl_free %.2f",
+                l.at("epoch").get<int>(), l.at("step").get<long>(), train_loss,
+                std::exp(train_loss), l.at("valid_loss").get<double>(),
+                l.at("valid_ppl").get<double>(), l.at("valid_ppl_free").get<double>());
+  std::string s = buf;
+  if (l.contains("valid_bleu")) {
+    std::snprintf(buf, sizeof buf, " | valid BLEU %.2f", l.at("valid_bleu").get<double>());
+    s += buf;
+  }
+  std::snprintf(buf, sizeof buf, " | %.0fs, %.0f tok/s%s", l.at("epoch_time_s").get<double>(),
+                l.at("tokens_per_s").get<double>(), best ? " | best so far, saved" : "");
+  return s + buf;
+}
+
+std::string data_summary(const EncodedCorpus& train, std::size_t skipped, std::size_t valid,
+                         int max_len) {
+  char buf[240];
+  std::snprintf(buf, sizeof buf,
+                "data: %zu training pairs (%zu empty skipped, %ld sentences truncated to %d), %zu "
+                "validation pairs",
+                train.src.size(), skipped, train.truncated, max_len, valid);
+  return buf;
+}
+
+std::string model_summary(const model::ModelConfig& c, int threads) {
+  char buf[240];
+  const char* unit = c.tokenizer == "spm" ? "pieces" : "words";
+  std::snprintf(buf, sizeof buf, "model: %d src / %d trg %s, %zu parameters, %d threads",
+                c.src_vocab_size, c.trg_vocab_size, unit, model::parameter_count(c), threads);
+  return buf;
 }
 
 }  // namespace nmt::train

@@ -1,0 +1,46 @@
+#pragma once
+// One optimisation step of the recipe, in three phases so that a caller can act between them:
+//   backward   forward with teacher-forcing coins and dropout, then the gradient of the mean
+//              loss over the batch's target tokens into grads();
+//   (hook)     gradient_hook(grads, n), e.g. where a distributed run sums the gradients;
+//   apply      global-norm clip, then Adam at the learning rate of this step.
+#include <functional>
+
+#include "model/checkpoint.h"
+#include "model/seq2seq.h"
+#include "text/batch.h"
+#include "train/options.h"
+
+namespace nmt {
+class Rng;
+}
+
+namespace nmt::train {
+
+class Updater {
+ public:
+  explicit Updater(model::Model& m);
+  // Returns the summed loss over the batch's target tokens; throws nmt::Error naming the step
+  // when the loss or the gradient is not finite (the weights are then left untouched).
+  double backward(const text::Batch& batch, Rng& rng, const TrainOptions& opt);
+  // Clips the gradient's global norm to `clip` and takes an Adam step at `lr`; throws when the
+  // weights are not finite afterwards (the saved checkpoint is then the one to go back to).
+  void apply(float lr, float clip);
+  // backward, gradient_hook, apply(opt.lr, opt.clip).
+  double step(const text::Batch& batch, Rng& rng, const TrainOptions& opt);
+
+  long tokens() const { return graph_.tokens(); }
+  model::ParamBuffer& grads() { return grads_; }
+  std::function<void(float* grads, std::size_t n)> gradient_hook;
+  long steps = 0;  // updates so far (Adam's step count)
+  model::ParamBuffer adam_m, adam_v;
+
+ private:
+  std::string where() const;
+  model::Model& m_;
+  model::ParamBuffer grads_;
+  model::Weights g_;
+  model::TrainingGraph graph_;
+};
+
+}  // namespace nmt::train
