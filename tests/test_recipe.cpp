@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <vector>
 
 #include "common/error.h"
@@ -15,6 +17,7 @@
 
 using namespace nmt;
 using namespace nmt::testing;
+using nlohmann::json;
 
 TEST(LabelSmoothing, LossAndGradientMatchADoubleReference) {
   const int n = 5, V = 9;
@@ -64,4 +67,126 @@ TEST(LabelSmoothing, ZeroIsThePlainLossBitForBit) {
   layers::softmax_ce_backward(n, V, logits.data(), t.data(), lse_a.data(), 0.5f, da.data());
   layers::softmax_ce_backward(n, V, logits.data(), t.data(), lse_a.data(), 0.5f, db.data(), 0.0f);
   EXPECT_EQ(da, db);
+}
+
+TEST(Schedule, WarmupThenPlateauDecayThenEarlyStop) {
+  train::TrainOptions o;
+  o.lr = 1e-3f;
+  train::ScheduleState s;
+  EXPECT_EQ(train::scheduled_lr(o, s, 1), o.lr) << "seed preset: exactly --lr";
+  o.warmup = 4;
+  EXPECT_FLOAT_EQ(train::scheduled_lr(o, s, 1), 0.25e-3f);
+  EXPECT_FLOAT_EQ(train::scheduled_lr(o, s, 3), 0.75e-3f);
+  EXPECT_EQ(train::scheduled_lr(o, s, 4), o.lr);
+  o.lr_decay = 0.5f;
+  o.lr_patience = 2;
+  o.early_stop = 5;
+  bool stop = false;
+  EXPECT_EQ(train::after_validation(o, s, true, stop), "");
+  EXPECT_EQ(train::after_validation(o, s, false, stop), "");  // 1 bad epoch: patience 2
+  EXPECT_NE(train::after_validation(o, s, false, stop).find("decayed to 0.0005"),
+            std::string::npos);
+  EXPECT_FLOAT_EQ(train::scheduled_lr(o, s, 100), 0.5e-3f);
+  EXPECT_EQ(train::after_validation(o, s, true, stop), "");  // improvement resets the count
+  EXPECT_EQ(s.bad_epochs, 0);
+  EXPECT_FLOAT_EQ(train::scheduled_lr(o, s, 100), 0.5e-3f) << "a decay is kept";
+  for (int i = 0; i < 4; ++i) {
+    train::after_validation(o, s, false, stop);
+    EXPECT_FALSE(stop);
+  }
+  EXPECT_NE(train::after_validation(o, s, false, stop).find("early stop"), std::string::npos);
+  EXPECT_TRUE(stop);
+}
+
+TEST(Options, EachOptionOnceAndPresetsOnlyNameOptions) {
+  std::set<std::string> keys, flags;
+  for (const auto& spec : train::option_table()) {
+    EXPECT_TRUE(keys.insert(spec.key).second) << spec.key;
+    EXPECT_TRUE(flags.insert(train::flag_of(spec.key)).second) << spec.key;
+  }
+  for (const auto& name : model::preset_names())
+    for (const auto& [key, value] : model::preset(name).items())
+      EXPECT_TRUE(keys.count(key)) << "preset " << name << " sets unknown option " << key;
+  // The seed preset is design §2/§4, and what a default TrainOptions trains.
+  const train::TrainOptions o;
+  EXPECT_EQ(o.emb_dim, 256);
+  EXPECT_EQ(o.enc_hid_dim, 512);
+  EXPECT_EQ(o.dec_hid_dim, 512);
+  EXPECT_EQ(o.lr, 1e-3f);
+  EXPECT_EQ(o.clip, 1.0f);
+  EXPECT_EQ(o.teacher_forcing, 0.5f);
+  EXPECT_EQ(o.dropout, 0.5f);
+  EXPECT_EQ(o.batch, 128);
+  EXPECT_EQ(o.epochs, 10);
+  EXPECT_EQ(o.tokenizer, "word");
+  EXPECT_TRUE(o.lowercase);
+  EXPECT_EQ(o.min_freq, 2);
+  EXPECT_EQ(o.label_smoothing, 0.0f);
+  EXPECT_EQ(o.select_by, "ppl_free");
+  EXPECT_EQ(o.seed, 1234u);
+  const auto seed = model::ModelConfig::seed(7853, 5893);
+  EXPECT_EQ(seed.emb_dim, o.emb_dim);
+  EXPECT_EQ(seed.dropout, o.dropout);
+}
+
+TEST(Options, PresetFillsOnlyDefaultedOptions) {
+  train::TrainOptions o;
+  o.dropout = 0.2f;
+  o.defaulted = {"tokenizer", "label_smoothing", "preset"};
+  train::apply_preset(o, "strong", &o.defaulted);
+  EXPECT_EQ(o.tokenizer, "spm");
+  EXPECT_GT(o.label_smoothing, 0.0f);
+  EXPECT_EQ(o.dropout, 0.2f) << "given on the command line";
+  expect_error(
+      [] {
+        train::TrainOptions x;
+        train::apply_preset(x, "nope", nullptr);
+      },
+      {"unknown preset 'nope'", "seed", "strong"});
+}
+
+TEST(Options, ResumeTakesDefaultedRefusesFixedNotesChangeable) {
+  train::TrainOptions run;
+  run.batch = 64;
+  run.lr = 2e-3f;
+  const auto saved = train::recorded_options(run);
+  EXPECT_FALSE(saved.contains("threads")) << "per-process options are not recorded";
+  train::TrainOptions o;  // everything defaulted: the run's values
+  for (const auto& spec : train::option_table()) o.defaulted.insert(spec.key);
+  EXPECT_EQ(train::merge_saved_options(o, saved), "");
+  EXPECT_EQ(o.batch, 64);
+  EXPECT_EQ(o.lr, 2e-3f);
+  train::TrainOptions changed = o;
+  changed.defaulted.erase("lr");
+  changed.lr = 5e-4f;
+  EXPECT_EQ(train::merge_saved_options(changed, saved),
+            "note: --lr 0.0005 replaces this run's 0.002\n");
+  train::TrainOptions fixed = o;
+  fixed.defaulted.erase("batch");
+  fixed.batch = 32;
+  expect_error([&] { train::merge_saved_options(fixed, saved); }, {"--batch 32", "64"});
+  // A run saved before an option existed keeps today's default for it.
+  train::TrainOptions old = o;
+  json legacy = saved;
+  legacy.erase("label_smoothing");
+  old.label_smoothing = 0.0f;
+  train::merge_saved_options(old, legacy);
+  EXPECT_EQ(old.label_smoothing, 0.0f);
+}
+
+TEST(Options, ValidateNamesTheFlag) {
+  auto bad = [](auto set, const std::string& flag) {
+    train::TrainOptions o;
+    set(o);
+    expect_error([&] { train::validate(o); }, {flag});
+  };
+  bad([](auto& o) { o.label_smoothing = -0.1f; }, "--label-smoothing");
+  bad([](auto& o) { o.lr_decay = 0.0f; }, "--lr-decay");
+  bad([](auto& o) { o.warmup = -1; }, "--warmup");
+  bad([](auto& o) { o.tokenizer = "bytes"; }, "--tokenizer");
+  bad([](auto& o) { o.min_freq = 0; }, "--min-freq");
+  bad([](auto& o) { o.emb_dim = 0; }, "--emb");
+  bad([](auto& o) { o.select_by = "wer"; }, "--select-by");
+  train::TrainOptions ok;
+  EXPECT_NO_THROW(train::validate(ok));
 }
