@@ -4,7 +4,7 @@
 #   --torch  also installs python3-torch (only needed to regenerate golden files / run the baseline)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenblas-openmp-dev
-      libcli11-dev nlohmann-json3-dev libsentencepiece-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libcli11-dev nlohmann-json3-dev libsentencepiece-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
       clang libclang-rt-14-dev)
 [[ "${1:-}" == "--torch" ]] && pkgs+=(python3-torch python3-numpy)
 missing=()

@@ -12,6 +12,7 @@ void add_attention(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_average(CLI::App& app);
+void add_serve(CLI::App& app);
 
 // Default --data directory: the bundled copy of Multi30k.
 std::string default_data_dir();

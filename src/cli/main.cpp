@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   nmt::cli::add_explain(app);
   nmt::cli::add_bench(app);
   nmt::cli::add_average(app);
+  nmt::cli::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -152,6 +152,8 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
     }
     n = kept;
   }
+  for (auto& h : hyps)
+    h.score = h.log_prob / std::pow((float)(h.ids.size() + 1), opt.length_penalty);
   return hyps;
 }
 
@@ -257,8 +259,12 @@ std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt)
   for (int b = 0; b < B; ++b) {
     auto& d = done[b];
     if (d.empty()) continue;
-    result[b] = std::move(*std::max_element(
-        d.begin(), d.end(), [&](auto& a, auto& c) { return norm_score(a) < norm_score(c); }));
+    for (auto& h : d) h.score = norm_score(h);
+    // Best first; ties keep the order they finished in (max_element took the first too).
+    std::stable_sort(d.begin(), d.end(), [](auto& a, auto& c) { return a.score > c.score; });
+    result[b] = std::move(d[0]);
+    for (std::size_t k = 1; k < d.size() && (int)k < opt.nbest; ++k)
+      result[b].alternatives.push_back(std::move(d[k]));
   }
   return result;
 }
@@ -266,7 +272,7 @@ std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt)
 std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk,
-                                             int max_src_len, long first_line) {
+                                             int max_src_len, long first_line, bool warn) {
   std::vector<TextTranslation> res(lines.size());
   std::vector<std::vector<int>> src;
   std::vector<std::size_t> which;
@@ -274,9 +280,11 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
     auto toks = m.src_codec->tokenize(lines[i]);
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
-      std::fprintf(stderr,
-                   "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
-                   first_line + (long)i, toks.size(), max_src_len);
+      res[i].truncated_from = toks.size();
+      if (warn)
+        std::fprintf(stderr,
+                     "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
+                     first_line + (long)i, toks.size(), max_src_len);
       toks.resize(max_src_len);
     }
     src.push_back(m.src_vocab.encode(toks));
@@ -290,22 +298,33 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
   for (std::size_t k = 0; k < which.size(); ++k) {
     auto& r = res[which[k]];
     r.hyp = std::move(hyps[k]);
-    for (std::size_t t = 0; t < r.hyp.ids.size(); ++t) {
-      const int id = r.hyp.ids[t];
-      if (id == text::UNK && replace_unk && !r.src_tokens.empty()) {
-        // The source word this step attended to most (skipping <sos>/<eos>).
-        const float* a = r.hyp.attention.data() + t * S;
-        int best = 1;
-        for (int j = 1; j <= (int)r.src_tokens.size(); ++j)
-          if (a[j] > a[best]) best = j;
-        r.out_tokens.push_back(r.src_tokens[best - 1]);
-      } else {
-        r.out_tokens.push_back(m.trg_vocab.token(id));
-      }
-    }
+    r.attention_cols = S;
+    r.out_tokens = output_tokens(m, r.hyp, r.src_tokens, S, replace_unk);
     r.text = m.trg_codec->detokenize(r.out_tokens);
   }
   return res;
+}
+
+std::vector<std::string> output_tokens(const model::Model& m, const Hypothesis& h,
+                                       const std::vector<std::string>& src_tokens, int S,
+                                       bool replace_unk) {
+  std::vector<std::string> out;
+  out.reserve(h.ids.size());
+  for (std::size_t t = 0; t < h.ids.size(); ++t) {
+    const int id = h.ids[t];
+    if (id == text::UNK && replace_unk && !src_tokens.empty() &&
+        h.attention.size() >= (t + 1) * (std::size_t)S) {
+      // The source token this step attended to most (skipping <sos>/<eos>).
+      const float* a = h.attention.data() + t * S;
+      int best = 1;
+      for (int j = 1; j <= (int)src_tokens.size(); ++j)
+        if (a[j] > a[best]) best = j;
+      out.push_back(src_tokens[best - 1]);
+    } else {
+      out.push_back(m.trg_vocab.token(id));
+    }
+  }
+  return out;
 }
 
 }  // namespace nmt::decode

@@ -25,6 +25,7 @@ struct DecodeOptions {
   float length_penalty = 1.0f;  // beam: final score = log-prob / length^length_penalty
   bool keep_attention = false;
   Precision precision = Precision::Fp32;
+  int nbest = 1;  // beam: also keep the next nbest-1 finished hypotheses (Hypothesis::alternatives)
 };
 
 struct Hypothesis {
@@ -32,6 +33,8 @@ struct Hypothesis {
   std::vector<float> attention;  // [ids.size()+1, S]: weights at each step (incl. <eos>)
   float log_prob = 0.0f;         // sum of token log-probabilities (incl. <eos>)
   bool finished = false;         // ended with <eos> (not cut at max_len)
+  float score = 0.0f;            // what the search ranks: log_prob / length^length_penalty (beam)
+  std::vector<Hypothesis> alternatives;  // beam with nbest > 1: the runners-up, best first
 };
 
 class Translator {
@@ -64,10 +67,18 @@ struct TextTranslation {
   std::string text;
   std::vector<std::string> src_tokens, out_tokens;
   Hypothesis hyp;
+  std::size_t truncated_from = 0;  // the line's token count when it was cut to max_src_len
+  int attention_cols = 0;  // columns of each hyp.attention row (the batch's padded source length)
 };
+// warn: print the truncation warnings on stderr (a server reports them in its answer instead).
 std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk = false,
-                                             int max_src_len = 200, long first_line = 1);
+                                             int max_src_len = 200, long first_line = 1,
+                                             bool warn = true);
+// Output tokens of a hypothesis, <unk> replaced by the most attended source token when asked.
+std::vector<std::string> output_tokens(const model::Model& m, const Hypothesis& h,
+                                       const std::vector<std::string>& src_tokens, int S,
+                                       bool replace_unk);
 
 }  // namespace nmt::decode

@@ -1,0 +1,68 @@
+#pragma once
+// Dynamic batching for the server: sentences of concurrent requests with the same decoding
+// options are collected for at most max_wait (or until max_batch sentences) and translated as
+// one batch. The translator is batch-invariant, so each request gets exactly what it would get
+// alone. One worker thread owns the translators; the queue is bounded (in sentences).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "decode/translator.h"
+#include "model/checkpoint.h"
+
+namespace nmt::serve {
+
+struct BatcherOptions {
+  int max_batch = 32;     // sentences translated together at most
+  int max_wait_ms = 5;    // how long the first sentence of a batch waits for company
+  int max_queue = 2000;   // sentences waiting at most (then submit() refuses)
+  int max_src_len = 200;  // tokens per sentence; longer ones are truncated
+};
+
+class Batcher {
+ public:
+  Batcher(const model::Model& m, const BatcherOptions& opt);
+  ~Batcher();  // stops: finishes what is queued
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  struct Job;
+  using Result = std::vector<decode::TextTranslation>;
+  // Queues the lines; the future holds their translations (or the exception of a failure).
+  // Returns nullptr when the queue is full or the batcher is stopping.
+  std::shared_ptr<Job> submit(std::vector<std::string> lines, const decode::DecodeOptions& opt);
+  std::future<Result> result_of(Job& job);
+  void cancel(Job& job);  // a request that timed out: skip it if not started
+  long queued() const;
+  // Called on the worker with each batch's sentence count (for metrics); set before submit().
+  void set_on_batch(std::function<void(int)> f) { on_batch_ = std::move(f); }
+  // Stop taking work, finish the queue, join the worker (idempotent).
+  void stop();
+
+ private:
+  void run();
+  std::vector<std::shared_ptr<Job>> take_batch(std::unique_lock<std::mutex>& lock);
+  void translate(std::vector<std::shared_ptr<Job>>& batch);
+  decode::Translator& translator(decode::Precision p);
+
+  const model::Model& m_;
+  BatcherOptions opt_;
+  std::map<decode::Precision, std::unique_ptr<decode::Translator>> translators_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  long queued_ = 0;
+  bool stopping_ = false;
+  std::function<void(int)> on_batch_;
+  std::thread worker_;
+};
+
+}  // namespace nmt::serve

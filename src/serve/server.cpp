@@ -1,0 +1,229 @@
+#include "serve/server.h"
+
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "common/error.h"
+#include "serve/metrics.h"
+#include "serve/page.h"
+#include "tensor/ops.h"
+#include "viz/walkthrough.h"
+
+namespace nmt::serve {
+
+namespace {
+
+using nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+void send_json(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  // Replace rather than throw on invalid UTF-8 (a subword model may emit a partial character).
+  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, error_json(message));
+}
+
+bool authorized(const httplib::Request& req, const std::string& key) {
+  if (key.empty()) return true;
+  return req.get_header_value("Authorization") == "Bearer " + key ||
+         req.get_header_value("X-API-Key") == key;
+}
+
+// Everything the handlers share.
+class Service {
+ public:
+  Service(const ServeOptions& o, const model::Model& m)
+      : opt_(o), m_(m), batcher_(m, o.batch), name_(std::filesystem::path(o.model).filename()) {
+    batcher_.set_on_batch([this](int n) { metrics_.batch(n); });
+    if (name_.empty()) name_ = o.model;
+  }
+  void routes(httplib::Server& svr);
+  void stop() { batcher_.stop(); }
+
+ private:
+  void translate(const httplib::Request& req, httplib::Response& res);
+  void explain(const httplib::Request& req, httplib::Response& res);
+  json run(const TranslateRequest& r);
+
+  const ServeOptions& opt_;
+  const model::Model& m_;
+  Batcher batcher_;
+  Metrics metrics_;
+  std::string name_;
+  std::mutex explain_mu_;  // the walkthrough runs on the request's thread, one at a time
+};
+
+json Service::run(const TranslateRequest& r) {
+  auto job = batcher_.submit(r.texts, r.opt);
+  if (!job) throw ApiError(503, "the translation queue is full; retry shortly");
+  auto fut = batcher_.result_of(*job);
+  if (fut.wait_for(std::chrono::milliseconds(opt_.timeout_ms)) != std::future_status::ready) {
+    batcher_.cancel(*job);
+    throw ApiError(504, "translation timed out after " + std::to_string(opt_.timeout_ms) + " ms");
+  }
+  const auto results = fut.get();
+  json out = json::array();
+  for (const auto& t : results) out.push_back(translation_json(t, r, m_));
+  return out;
+}
+
+void Service::translate(const httplib::Request& req, httplib::Response& res) {
+  const auto t0 = clock_type::now();
+  long sentences = 0;
+  try {
+    if (!authorized(req, opt_.api_key)) throw ApiError(401, "missing or wrong API key");
+    const TranslateRequest r = parse_translate(req.body, opt_.limits);
+    sentences = (long)r.texts.size();
+    json answer = {{"translations", run(r)}, {"model", name_}};
+    answer["ms"] = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+    send_json(res, 200, answer);
+  } catch (const ApiError& e) {
+    if (e.status == 503) res.set_header("Retry-After", "1");
+    send_error(res, e.status, e.what());
+  } catch (const std::exception& e) {
+    send_error(res, 500, std::string("translation failed: ") + e.what());
+  }
+  metrics_.request(res.status, std::chrono::duration<double>(clock_type::now() - t0).count(),
+                   res.status == 200 ? sentences : 0);
+}
+
+void Service::explain(const httplib::Request& req, httplib::Response& res) {
+  try {
+    if (!authorized(req, opt_.api_key)) throw ApiError(401, "missing or wrong API key");
+    const std::string text = parse_explain(req.body);
+    std::lock_guard<std::mutex> lock(explain_mu_);
+    send_json(res, 200, viz::walkthrough(m_, text, opt_.limits.max_len));
+  } catch (const ApiError& e) {
+    send_error(res, e.status, e.what());
+  } catch (const Error& e) {
+    send_error(res, 400, e.what());
+  }
+}
+
+void Service::routes(httplib::Server& svr) {
+  svr.Post("/v1/translate", [this](const auto& req, auto& res) { translate(req, res); });
+  svr.Post("/v1/explain", [this](const auto& req, auto& res) { explain(req, res); });
+  svr.Get("/health", [this](const auto&, auto& res) {
+    send_json(res, 200, {{"status", "ok"}, {"model", name_}});
+  });
+  svr.Get("/metrics", [this](const auto&, auto& res) {
+    res.set_content(metrics_.text(batcher_.queued()), "text/plain; version=0.0.4");
+  });
+  svr.Get("/",
+          [](const auto&, auto& res) { res.set_content(page_html(), "text/html; charset=utf-8"); });
+  // Known paths with another method: 405 with Allow.
+  const std::vector<std::pair<std::string, std::string>> allowed = {{"/v1/translate", "POST"},
+                                                                    {"/v1/explain", "POST"},
+                                                                    {"/health", "GET"},
+                                                                    {"/metrics", "GET"},
+                                                                    {"/", "GET"}};
+  for (const auto& [path, allow] : allowed) {
+    auto refuse = [allow = allow](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      send_error(res, 405, "method " + req.method + " not allowed here (use " + allow + ")");
+    };
+    if (allow != "GET") svr.Get(path, refuse);
+    if (allow != "POST") svr.Post(path, refuse);
+    svr.Put(path, refuse);
+    svr.Delete(path, refuse);
+    svr.Patch(path, refuse);
+  }
+  // Errors httplib answers itself (unknown path, body too large, bad request line): as JSON.
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg = res.status == 404   ? "no such path: " + req.path
+                      : res.status == 413 ? "request body too large"
+                      : res.status == 400 ? "bad request"
+                                          : "HTTP error " + std::to_string(res.status);
+    send_error(res, res.status, msg);
+  });
+  svr.set_exception_handler(
+      [](const auto&, auto& res, std::exception_ptr) { send_error(res, 500, "internal error"); });
+}
+
+// SIGINT/SIGTERM are blocked in every thread (the mask is inherited) and taken by one waiter,
+// so no signal handler races the server. A second signal during shutdown waits its turn.
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  ~SignalWaiter() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quiet_ = true;
+      if (!woke_) pthread_kill(thread_.native_handle(), SIGTERM);  // wake it: we are done
+    }
+    thread_.join();
+  }
+  void start(httplib::Server& svr) {
+    thread_ = std::thread([this, &svr] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      std::lock_guard<std::mutex> lock(mu_);
+      woke_ = true;
+      if (!quiet_)
+        std::fprintf(stderr, "nmt serve: %s, finishing in-flight requests\n",
+                     sig == SIGINT ? "interrupted" : "terminated");
+      svr.stop();
+    });
+  }
+
+ private:
+  sigset_t set_;
+  std::thread thread_;
+  std::mutex mu_;
+  bool woke_ = false, quiet_ = false;
+};
+
+}  // namespace
+
+void serve(const ServeOptions& opt) {
+  if (opt.port < 0 || opt.port > 65535) throw Error("--port must be in [0, 65535]");
+  if (opt.batch.max_batch <= 0 || opt.batch.max_wait_ms < 0 || opt.batch.max_queue <= 0)
+    throw Error("--max-batch and --max-queue must be positive, --max-wait-ms not negative");
+  SignalWaiter signals;  // before any thread starts
+  ops::set_threads(opt.threads);
+  const model::Model m = model::load_model(opt.model);
+  httplib::Server svr;
+  const int http_threads = std::max(1, opt.http_threads);
+  svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
+  svr.set_payload_max_length(opt.max_body);
+  svr.set_read_timeout(opt.io_timeout_s, 0);
+  svr.set_write_timeout(opt.io_timeout_s, 0);
+  svr.set_keep_alive_timeout(5);
+  svr.set_keep_alive_max_count(1000);
+  Service service(opt, m);
+  service.routes(svr);
+  int port = opt.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(opt.host);
+    if (port < 0) throw Error(opt.host + ": cannot bind a port");
+  } else if (!svr.bind_to_port(opt.host, port)) {
+    throw Error(opt.host + ":" + std::to_string(port) +
+                ": cannot bind (in use, or no such address)");
+  }
+  signals.start(svr);
+  std::printf("nmt serve: %s on http://%s:%d/ (%d translation threads)\n", opt.model.c_str(),
+              opt.host.c_str(), port, opt.threads);
+  std::fflush(stdout);
+  svr.listen_after_bind();  // returns after stop(), once in-flight requests are answered
+  service.stop();
+  std::printf("nmt serve: stopped\n");
+  std::fflush(stdout);
+}
+
+}  // namespace nmt::serve
