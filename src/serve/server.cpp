@@ -201,6 +201,12 @@ void serve(const ServeOptions& opt) {
   httplib::Server svr;
   const int http_threads = std::max(1, opt.http_threads);
   svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a second server on
+  // a busy port binds too and the kernel splits the connections between them.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_payload_max_length(opt.max_body);
   svr.set_read_timeout(opt.io_timeout_s, 0);
   svr.set_write_timeout(opt.io_timeout_s, 0);

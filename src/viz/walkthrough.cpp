@@ -39,8 +39,10 @@ json walkthrough(const model::Model& m, const std::string& sentence, int max_len
   if ((int)toks.size() > kMaxSrc) toks.resize(kMaxSrc);
   const std::vector<int> ids = m.src_vocab.encode(toks);
   const int S = (int)ids.size();
-  std::vector<std::string> src_tokens;
-  for (int id : ids) src_tokens.push_back(m.src_vocab.token(id));
+  // The codec's tokens (an unknown word shows as itself; its id is <unk>'s).
+  std::vector<std::string> src_tokens{"<sos>"};
+  src_tokens.insert(src_tokens.end(), toks.begin(), toks.end());
+  src_tokens.push_back("<eos>");
 
   json out = {{"sizes",
                {{"E", E},
