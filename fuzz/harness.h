@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -288,7 +289,8 @@ inline std::size_t safetensors_dtype_size(const std::string& dtype) {
   return 0;
 }
 
-// The configuration of tests/golden/tiny_ckpt (the seed inputs): vocab 40/30, emb 8, hid 12.
+// The configuration the fuzz corpus's tiny_ckpt_* seeds were cut from (tests/golden/tiny_ckpt
+// before it was regenerated with distinct sizes): vocab 40/30, emb 8, hid 12.
 inline model::ModelConfig tiny_config() {
   model::ModelConfig c = model::ModelConfig::seed(40, 30);
   c.emb_dim = 8;
@@ -358,6 +360,16 @@ inline void fuzz_safetensors(const std::uint8_t* data, std::size_t size) {
         NMT_FUZZ_CHECK(v.dtype != "I32", "i32('" + name + "') threw for an I32 tensor");
       }
     }
+    // The spec: the data section is entirely indexed, with no holes and no overlaps.
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    for (const auto& [name, v] : st.tensors()) ranges.push_back({v.begin, v.end});
+    std::sort(ranges.begin(), ranges.end());
+    std::size_t covered = 0;
+    for (const auto& [b, e] : ranges) {
+      NMT_FUZZ_CHECK(b == covered, "accepted a data section with a hole or overlapping tensors");
+      covered = e;
+    }
+    NMT_FUZZ_CHECK(covered == payload.size(), "accepted data bytes that belong to no tensor");
   } catch (const Error&) {
   }
 

@@ -377,3 +377,68 @@ TEST(Decode, PrecisionNames) {
   EXPECT_EQ(decode::parse_precision("bf16"), decode::Precision::Bf16);
   EXPECT_THROW(decode::parse_precision("fp16"), Error);
 }
+
+// Beam search against brute force: over a 7-token target vocabulary and at most 3 output tokens
+// there are 1 + 6 + 36 + 216 = 259 finished hypotheses. A beam wide enough to keep them all must
+// return exactly the one with the best log p / (len + 1)^lp (len + 1 counts <eos>), for several
+// length penalties -- the normalisation, the length budget and the final choice, checked
+// against every hypothesis scored by the teacher-forced training graph.
+TEST(Decode, ExhaustiveBeamEqualsBruteForceUnderLengthPenalties) {
+  const auto cfg = tiny_config(15, 7, 5, 4, 6);
+  const auto m = tiny_model(cfg, 77, 0.8f);
+  const int V = cfg.trg_vocab_size, max_len = 3;
+  decode::Translator tr(m);
+  Rng rng(78);
+  std::vector<std::vector<int>> src;
+  for (int len : {3, 5, 7, 4, 6, 8}) src.push_back(random_sentence(rng, len, cfg.src_vocab_size));
+  // Every output sequence of 0..max_len tokens other than <eos>.
+  std::vector<std::vector<int>> all{{}};
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if ((int)all[i].size() < max_len)
+      for (int v = 0; v < V; ++v)
+        if (v != text::EOS) {
+          auto next = all[i];
+          next.push_back(v);
+          all.push_back(next);
+        }
+  ASSERT_EQ(all.size(), 259u);
+  std::vector<std::vector<double>> logp(src.size());
+  for (std::size_t b = 0; b < src.size(); ++b)
+    for (const auto& ids : all) logp[b].push_back(-teacher_forced_nll(m, src[b], ids));
+  std::set<std::vector<int>> winners;  // over all penalties and sentences
+  int compared = 0;
+  for (float lp : {0.0f, 0.5f, 1.0f, 2.0f}) {
+    decode::DecodeOptions opt;
+    opt.beam = 300;  // > 259: nothing is ever pruned
+    opt.max_len = max_len;
+    opt.length_penalty = lp;
+    const auto hyps = tr.translate(src, opt);
+    for (std::size_t b = 0; b < src.size(); ++b) {
+      SCOPED_TRACE("length penalty " + std::to_string(lp) + ", sentence " + std::to_string(b));
+      std::size_t best = 0;
+      double best_score = -1e300, second = -1e300;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const double score = logp[b][i] / std::pow((double)all[i].size() + 1, (double)lp);
+        if (score > best_score) {
+          second = best_score;
+          best_score = score;
+          best = i;
+        } else {
+          second = std::max(second, score);
+        }
+      }
+      if (best_score - second < 1e-4) continue;  // a float near-tie: either answer is right
+      ++compared;
+      winners.insert(all[best]);
+      EXPECT_TRUE(hyps[b].finished);
+      EXPECT_EQ(hyps[b].ids, all[best])
+          << "beam " << ids_str(hyps[b].ids) << " brute force " << ids_str(all[best]);
+      EXPECT_NEAR(hyps[b].log_prob, logp[b][best], 1e-4 * std::max(1.0, -logp[b][best]));
+    }
+  }
+  EXPECT_GE(compared, 20);
+  // The penalties pick hypotheses of different lengths, so the normalisation is really tested.
+  std::set<std::size_t> lengths;
+  for (const auto& w : winners) lengths.insert(w.size());
+  EXPECT_GE(lengths.size(), 3u);
+}

@@ -136,10 +136,11 @@ TEST(Explain, JsonShapesTinyCheckpoint) {
   ASSERT_EQ(r.status, 0) << r.err;
   const json j = json::parse(r.out);
   const auto m = model::load_model("tests/golden/tiny_ckpt");
-  ASSERT_EQ(m.config.emb_dim, 8);
-  ASSERT_EQ(m.config.enc_hid_dim, 12);
+  ASSERT_EQ(m.config.emb_dim, 6);  // every size distinct, so a swapped one shows
+  ASSERT_EQ(m.config.enc_hid_dim, 10);
+  ASSERT_EQ(m.config.dec_hid_dim, 14);
   ASSERT_EQ(m.config.trg_vocab_size, 30);
-  check_json(j, 8, 12, 12, 40, 30, model::parameter_count(m.config));
+  check_json(j, 6, 10, 14, 40, 30, model::parameter_count(m.config));
 }
 
 TEST(Explain, TextFollowsTheSeedOrder) {
@@ -148,13 +149,13 @@ TEST(Explain, TextFollowsTheSeedOrder) {
   const std::string S = std::to_string(expected().S), T = std::to_string(expected().T);
   const std::vector<std::string> order = {
       "== source ids (one column per sentence)  [" + S + " x 8] ==",
-      "== embeddings X = Emb_src[src]  [" + S + " x 8 x 8] ==",
-      "== encoder outputs Hs = [h_fwd ; h_bwd]  [" + S + " x 8 x 24] ==",
+      "== embeddings X = Emb_src[src]  [" + S + " x 8 x 6] ==",
+      "== encoder outputs Hs = [h_fwd ; h_bwd]  [" + S + " x 8 x 20] ==",
       "== final states h_n",
-      "[2 x 8 x 12] ==",
+      "[2 x 8 x 10] ==",
       "== decoder initial state s0",
       "== attention energy",
-      "[8 x " + S + " x 12] ==",
+      "[8 x " + S + " x 14] ==",
       "== attention scores",
       "== attention weights",
       "== context w",

@@ -32,6 +32,10 @@ std::vector<std::size_t> strided_indices(int rows, int cols, int ld) {
   return v;
 }
 
+// Finite-difference tolerance of the layer checks (see kFdFloor in test_util.h): tight enough
+// that a gate gradient off by 1% (relative error 0.01 / 2.01 on |fd| + |an|) fails.
+constexpr double kFdRtol = 2e-3;
+
 #define EXPECT_GRAD_OK(res)                                               \
   do {                                                                    \
     const auto& r_ = (res);                                               \
@@ -110,7 +114,7 @@ TEST(Layers, EmbeddingForwardAndBackwardWithDropout) {
     for (int row : {1, 4, 5})
       for (int k = 0; k < E; ++k) EXPECT_EQ(dtable[(std::size_t)row * E + k], 0.0f);
     EXPECT_GRAD_OK(check_gradient(f, table.data(), dtable.data(), all_indices(table.size()), 1e-2f,
-                                  2e-2, "dtable"));
+                                  kFdRtol, "dtable"));
   }
 }
 
@@ -155,9 +159,11 @@ TEST(Layers, LinearBackwardWithStridesAndBias) {
   for (int i = 0; i < N; ++i)
     for (int k = 0; k < in; ++k) dx_x[(std::size_t)i * ldx + k] = dx[(std::size_t)i * lddx + k];
   EXPECT_GRAD_OK(
-      check_gradient(f, x.data(), dx_x.data(), strided_indices(N, in, ldx), 1e-2f, 2e-2, "dx"));
-  EXPECT_GRAD_OK(check_gradient(f, W.data(), dW.data(), all_indices(W.size()), 1e-2f, 2e-2, "dW"));
-  EXPECT_GRAD_OK(check_gradient(f, b.data(), db.data(), all_indices(b.size()), 1e-2f, 2e-2, "db"));
+      check_gradient(f, x.data(), dx_x.data(), strided_indices(N, in, ldx), 1e-2f, kFdRtol, "dx"));
+  EXPECT_GRAD_OK(
+      check_gradient(f, W.data(), dW.data(), all_indices(W.size()), 1e-2f, kFdRtol, "dW"));
+  EXPECT_GRAD_OK(
+      check_gradient(f, b.data(), db.data(), all_indices(b.size()), 1e-2f, kFdRtol, "db"));
 
   // accumulate_dx adds to what is there; without it dx is overwritten.
   std::vector<float> dx2((std::size_t)N * lddx, 1.0f);
@@ -262,12 +268,12 @@ TEST(Layers, GruCellBackward) {
       }
     }
     auto f = [&] { return c.forward(); };
-    EXPECT_GRAD_OK(
-        check_gradient(f, c.gi.data(), dgi.data(), all_indices(c.gi.size()), 1e-2f, 2e-2, "dgi"));
-    EXPECT_GRAD_OK(
-        check_gradient(f, c.gh.data(), dgh.data(), all_indices(c.gh.size()), 1e-2f, 2e-2, "dgh"));
-    EXPECT_GRAD_OK(check_gradient(f, c.hp.data(), dhp.data(), all_indices(c.hp.size()), 1e-2f, 2e-2,
-                                  "dh_prev"));
+    EXPECT_GRAD_OK(check_gradient(f, c.gi.data(), dgi.data(), all_indices(c.gi.size()), 1e-2f,
+                                  kFdRtol, "dgi"));
+    EXPECT_GRAD_OK(check_gradient(f, c.gh.data(), dgh.data(), all_indices(c.gh.size()), 1e-2f,
+                                  kFdRtol, "dgh"));
+    EXPECT_GRAD_OK(check_gradient(f, c.hp.data(), dhp.data(), all_indices(c.hp.size()), 1e-2f,
+                                  kFdRtol, "dh_prev"));
   }
 }
 
@@ -298,6 +304,23 @@ TEST(Layers, GradientCheckCatchesWrongGradients) {
   wrong[7] = -wrong[7];
   r = check_gradient(f, c.hp.data(), wrong.data(), all_indices(c.hp.size()), 1e-2f);
   EXPECT_EQ(r.failed, 1) << "one negated dh_prev entry should fail exactly once";
+  // One gate's gradient 1% off (dz_pre * 1.01 in gru_cell_backward): the old check
+  // (|fd - an| / max(1, |fd|) <= 2e-2) passed this.
+  wrong = dgh;
+  for (int b = 0; b < n; ++b)
+    for (int k = 0; k < H; ++k) wrong[(std::size_t)b * 3 * H + H + k] *= 1.01f;
+  r = check_gradient(f, c.gh.data(), wrong.data(), all_indices(c.gh.size()), 1e-2f);
+  EXPECT_GT(r.failed, 0) << "a z-gate gradient 1% off went unnoticed";
+  // A small gradient returned as 0 (the old check let any |g| < 2e-2 through).
+  wrong = dhp;
+  std::size_t small = 0;
+  for (std::size_t i = 0; i < dhp.size(); ++i)
+    if (std::fabs(dhp[i]) > 1e-3f && (small == 0 || std::fabs(dhp[i]) < std::fabs(dhp[small])))
+      small = i;
+  ASSERT_LT(std::fabs(dhp[small]), 2e-2f) << "the case needs a small gradient";
+  wrong[small] = 0.0f;
+  r = check_gradient(f, c.hp.data(), wrong.data(), all_indices(c.hp.size()), 1e-2f);
+  EXPECT_EQ(r.failed, 1) << "a zeroed gradient of " << dhp[small] << " went unnoticed";
   // And the correct gradients pass the same check.
   EXPECT_EQ(check_gradient(f, c.hp.data(), dhp.data(), all_indices(c.hp.size()), 1e-2f).failed, 0);
 }
@@ -424,13 +447,13 @@ TEST(Layers, AttentionBackward) {
     }
   auto f = [&] { return c.forward(); };
   EXPECT_GRAD_OK(
-      check_gradient(f, c.q.data(), dq.data(), all_indices(c.q.size()), 1e-2f, 2e-2, "dq"));
+      check_gradient(f, c.q.data(), dq.data(), all_indices(c.q.size()), 1e-2f, kFdRtol, "dq"));
   EXPECT_GRAD_OK(check_gradient(f, c.keys.data(), dkeys.data(), all_indices(c.keys.size()), 1e-2f,
-                                2e-2, "dkeys"));
+                                kFdRtol, "dkeys"));
   EXPECT_GRAD_OK(check_gradient(f, c.values.data(), dvalues.data(), all_indices(c.values.size()),
-                                1e-2f, 2e-2, "dvalues"));
+                                1e-2f, kFdRtol, "dvalues"));
   EXPECT_GRAD_OK(
-      check_gradient(f, c.v.data(), dv.data(), all_indices(c.v.size()), 1e-2f, 2e-2, "dv"));
+      check_gradient(f, c.v.data(), dv.data(), all_indices(c.v.size()), 1e-2f, kFdRtol, "dv"));
   // Sanity: the gradients are not trivially small, so the check has teeth.
   double mx = 0;
   for (float g : dq) mx = std::max(mx, (double)std::fabs(g));
@@ -500,8 +523,8 @@ TEST(Layers, SoftmaxCrossEntropyForwardAndBackward) {
   auto f = [&] {
     return scale * layers::softmax_ce_forward(n, V, logits.data(), targets.data(), lse2.data());
   };
-  EXPECT_GRAD_OK(check_gradient(f, logits.data(), d.data(), all_indices(logits.size()), 3e-3f, 2e-2,
-                                "dlogits"));
+  EXPECT_GRAD_OK(check_gradient(f, logits.data(), d.data(), all_indices(logits.size()), 3e-3f,
+                                kFdRtol, "dlogits"));
   // In place (dlogits aliasing logits) gives the same.
   auto inplace = logits;
   layers::softmax_ce_backward(n, V, inplace.data(), targets.data(), lse.data(), scale,
@@ -679,10 +702,21 @@ struct GraphCase {
   }
 };
 
-// Checks sampled parameters of every tensor; returns the result. Samples whose perturbation
-// changes a fed-back argmax (the loss is discontinuous there) are skipped and counted.
+// Checks whose probe moves many float values at once (a whole encoder, a decoder step, the whole
+// graph) carry more rounding noise in the difference quotient than one layer: a decoder step
+// sums 4 cross-entropies over 44 float logits, the graph 17 over 323, and every probe moves
+// them all. Measured at eps 1e-2 on these cases, errors reach 9e-4 (encoder, decoder step) and
+// 2.7e-3 (graph) with the floor 5e-2; eps 3e-3 doubles them (noise, not truncation). A gate
+// gradient 1% off (dz_pre * 1.01) gives 5e-3 to 1.5e-2 in the same tests.
+constexpr float kMultiEps = 1e-2f;
+constexpr double kMultiRtol = 2e-3, kMultiFloor = 5e-2;  // encoder, decoder step
+constexpr double kGraphRtol = 5e-3, kGraphFloor = 5e-2;  // whole graph
+
+// Checks sampled parameters of every tensor (per_tensor <= 0: every entry); returns the result.
+// Samples whose perturbation changes a fed-back argmax (the loss is discontinuous there) are
+// skipped and counted.
 GradCheckResult check_graph_params(GraphCase& gc, const std::vector<float>& grads, int per_tensor,
-                                   int* skipped, std::uint64_t seed, float eps = 3e-3f) {
+                                   int* skipped, std::uint64_t seed, float eps = kMultiEps) {
   GradCheckResult total;
   Rng rng(seed);
   gc.forward();
@@ -692,6 +726,7 @@ GradCheckResult check_graph_params(GraphCase& gc, const std::vector<float>& grad
   *skipped = 0;
   for (const auto& p : model::param_table(gc.cfg)) {
     std::vector<std::size_t> idx;
+    if (per_tensor <= 0) idx = all_indices(p.size);  // every entry
     const bool src_emb = p.name == "encoder.embedding.weight";
     const bool trg_emb = p.name == "decoder.embedding.weight";
     for (int s = 0; s < per_tensor; ++s) {
@@ -713,7 +748,8 @@ GradCheckResult check_graph_params(GraphCase& gc, const std::vector<float>& grad
         flipped |= gc.argmaxes() != base_arg;
         return l;
       };
-      const auto r = check_gradient(f, x, grads.data() + p.offset, {i}, eps, 2e-2, p.name);
+      const auto r =
+          check_gradient(f, x, grads.data() + p.offset, {i}, eps, kGraphRtol, p.name, kGraphFloor);
       if (flipped) {
         ++*skipped;
         continue;
@@ -739,9 +775,9 @@ TEST(Layers, TrainingGraphGradientsMatchFiniteDifferences) {
   gc.graph.backward(gc.cfg, gc.m.w, gw, 1.0f);
   std::vector<float> g(grads.data(), grads.data() + grads.size());
   int skipped = 0;
-  const auto r = check_graph_params(gc, g, 3, &skipped, 5);
-  EXPECT_GE(r.checked, 40);
-  EXPECT_LE(skipped, 5);
+  const auto r = check_graph_params(gc, g, 0, &skipped, 5);  // every entry of every tensor
+  EXPECT_EQ(r.checked + skipped, (int)model::parameter_count(gc.cfg));
+  EXPECT_LE(skipped, (int)model::parameter_count(gc.cfg) / 50);
   EXPECT_EQ(r.failed, 0) << r.first << " (worst " << r.worst << ")";
   std::printf("training graph: %d parameters checked, %d skipped (argmax flip), worst %.2e\n",
               r.checked, skipped, r.worst);
@@ -814,6 +850,94 @@ TEST(Layers, TrainingGraphCheckCatchesWrongGradient) {
   int skipped = 0;
   const auto r = check_graph_params(gc, g, 3, &skipped, 5);
   EXPECT_GT(r.failed, 0) << "negated gradients went unnoticed";
+}
+
+// The bidirectional encoder on its own, over a padded batch whose lengths are in no order (the
+// masked path) and with dropout: L = sum(Hs ⊙ R1) + sum(keys ⊙ R2) + sum(s0 ⊙ R3), every entry
+// of every encoder parameter (and of the attention's W_h, b_att, which the keys use).
+TEST(Layers, EncoderGradientsMatchFiniteDifferencesOverPaddedBatch) {
+  const auto cfg = tiny_config(13, 11, 4, 3, 5);  // E, H, D, 2H all distinct
+  auto m = tiny_model(cfg, 301);
+  const int H = cfg.enc_hid_dim, D = cfg.dec_hid_dim, C = 2 * H;
+  const std::vector<int> lens{4, 6, 2, 5};  // padded, unsorted; S = 6
+  const int B = (int)lens.size(), S = 6;
+  Rng rng(302);
+  std::vector<int> ids((std::size_t)S * B, text::PAD);
+  for (int b = 0; b < B; ++b) {
+    const auto s = random_sentence(rng, lens[b], cfg.src_vocab_size);
+    for (int t = 0; t < lens[b]; ++t) ids[(std::size_t)t * B + b] = s[t];
+  }
+  const auto R1 = uniform_vec(rng, (std::size_t)S * B * C, -1.0f, 1.0f);
+  const auto R2 = uniform_vec(rng, (std::size_t)S * B * D, -1.0f, 1.0f);
+  const auto R3 = uniform_vec(rng, (std::size_t)B * D, -1.0f, 1.0f);
+  model::Encoder enc;
+  auto f = [&] {
+    Rng drop(303);  // the same dropout mask for every evaluation
+    enc.set_input(S, B, ids.data(), lens.data());
+    enc.forward(cfg, m.w, 0.5f, &drop);
+    return dot_objective(enc.outputs.data(), R1.data(), S * B, C, C) +
+           dot_objective(enc.keys.data(), R2.data(), S * B, D, D) +
+           dot_objective(enc.s0.data(), R3.data(), B, D, D);
+  };
+  f();
+  enc.d_outputs = R1;
+  enc.d_keys = R2;
+  model::ParamBuffer grads(m.params.size());
+  auto gw = model::bind_weights(grads.data(), cfg);
+  enc.backward(cfg, m.w, R3.data(), gw);
+  int checked = 0;
+  double worst = 0;
+  for (const auto& p : model::param_table(cfg)) {
+    if (p.name.rfind("encoder.", 0) != 0 && p.name.rfind("decoder.attention.attn", 0) != 0)
+      continue;
+    const auto r = check_gradient(f, m.params.data() + p.offset, grads.data() + p.offset,
+                                  all_indices(p.size), kMultiEps, kMultiRtol, p.name, kMultiFloor);
+    EXPECT_EQ(r.failed, 0) << r.first << " (worst " << r.worst << ")";
+    checked += r.checked;
+    double mx = 0;
+    for (std::size_t i = 0; i < p.size; ++i)
+      mx = std::max(mx, (double)std::fabs(grads.data()[p.offset + i]));
+    if (p.name != "decoder.attention.attn.weight") {
+      EXPECT_GT(mx, 1e-2) << p.name;
+    }
+    worst = std::max(worst, r.worst);
+  }
+  EXPECT_GT(checked, 300);
+  std::printf("encoder: %d entries checked, worst %.2e\n", checked, worst);
+}
+
+// One decoder step on its own: targets of length 2 (<sos> <eos>) make the training graph a
+// single decoder step; every entry of the decoder's parameters and of the embedding dropout
+// path, with the encoder fixed. Rows of different source lengths attend over padded columns.
+TEST(Layers, DecoderStepGradientsMatchFiniteDifferences) {
+  auto cfg = tiny_config(13, 11, 4, 3, 5);
+  auto m = tiny_model(cfg, 311);
+  Rng rng(312);
+  const auto pairs = random_pairs(rng, cfg, {{4, 2}, {6, 2}, {2, 2}, {5, 2}});
+  const auto batch = pairs.all();
+  const std::vector<unsigned char> coins(batch.trg_len, 1);
+  model::TrainingGraph graph;
+  auto f = [&] {
+    Rng drop(313);
+    return graph.forward(cfg, m.w, batch, coins, 0.5f, &drop);
+  };
+  f();
+  ASSERT_EQ(graph.tokens(), 4);
+  model::ParamBuffer grads(m.params.size());
+  auto gw = model::bind_weights(grads.data(), cfg);
+  graph.backward(cfg, m.w, gw, 1.0f);
+  int checked = 0;
+  double worst = 0;
+  for (const auto& p : model::param_table(cfg)) {
+    if (p.name.rfind("decoder.", 0) != 0) continue;
+    const auto r = check_gradient(f, m.params.data() + p.offset, grads.data() + p.offset,
+                                  all_indices(p.size), kMultiEps, kMultiRtol, p.name, kMultiFloor);
+    EXPECT_EQ(r.failed, 0) << r.first << " (worst " << r.worst << ")";
+    checked += r.checked;
+    worst = std::max(worst, r.worst);
+  }
+  EXPECT_GT(checked, 400);
+  std::printf("decoder step: %d entries checked, worst %.2e\n", checked, worst);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,10 +21,11 @@ struct Golden {
   model::Weights w{};
   text::Batch batch;
   std::vector<unsigned char> coins;
+  std::vector<float> src_drop, trg_drop;  // explicit dropout masks (the dropout case)
 };
 
 Golden load_golden(const std::string& path) {
-  Golden g{model::SafeTensors::load(path), {}, {}, {}, {}, {}};
+  Golden g{model::SafeTensors::load(path), {}, {}, {}, {}, {}, {}, {}};
   const auto& md = g.st.metadata();
   g.cfg.src_vocab_size = std::stoi(md.at("src_vocab_size"));
   g.cfg.trg_vocab_size = std::stoi(md.at("trg_vocab_size"));
@@ -50,6 +51,10 @@ Golden load_golden(const std::string& path) {
     for (int t = 0; t < b.trg_len; ++t)
       if (b.trg[(std::size_t)t * b.batch + col] != 1) b.trg_lengths[col] = t + 1;
   for (int v : g.st.i32("input.coins")) g.coins.push_back((unsigned char)v);
+  if (g.st.has("input.src_drop")) {
+    g.src_drop = g.st.f32("input.src_drop");
+    g.trg_drop = g.st.f32("input.trg_drop");
+  }
   return g;
 }
 
@@ -67,7 +72,10 @@ double rel_err(const float* a, const std::vector<float>& ref, std::size_t n) {
 void check_case(const std::string& path, float grad_perturbation = 0.0f, bool expect_fail = false) {
   Golden g = load_golden(path);
   model::TrainingGraph graph;
-  const double loss_sum = graph.forward(g.cfg, g.w, g.batch, g.coins, 0.0f, nullptr);
+  const bool dropout = !g.src_drop.empty();
+  if (dropout) graph.set_dropout_masks(g.src_drop, g.trg_drop);
+  const double loss_sum =
+      graph.forward(g.cfg, g.w, g.batch, g.coins, dropout ? 0.5f : 0.0f, nullptr);
   const double loss = loss_sum / graph.tokens();
   const float ref_loss = g.st.f32("output.loss")[0];
   EXPECT_NEAR(loss, ref_loss, 1e-4 * std::fabs(ref_loss)) << path;
@@ -135,6 +143,20 @@ void check_case(const std::string& path, float grad_perturbation = 0.0f, bool ex
 TEST(ModelGolden, TeacherForcedMatchesPyTorch) { check_case("tests/golden/tiny_tf1.safetensors"); }
 
 TEST(ModelGolden, MixedCoinsMatchesPyTorch) { check_case("tests/golden/tiny_coins.safetensors"); }
+
+TEST(ModelGolden, DropoutWithExplicitMasksMatchesPyTorch) {
+  check_case("tests/golden/tiny_dropout.safetensors");
+}
+
+TEST(ModelGolden, SizesAreAllDistinct) {
+  // A swapped enc_hid/dec_hid/emb somewhere would pass a golden whose sizes coincide.
+  for (const char* f : {"tests/golden/tiny_tf1.safetensors", "tests/golden/tiny_coins.safetensors",
+                        "tests/golden/tiny_dropout.safetensors"}) {
+    const Golden g = load_golden(f);
+    const int E = g.cfg.emb_dim, H = g.cfg.enc_hid_dim, D = g.cfg.dec_hid_dim;
+    EXPECT_TRUE(E != H && E != D && H != D && 2 * H != D && E != 2 * H) << f;
+  }
+}
 
 TEST(ModelGolden, PerturbedGradientIsCaught) {
   check_case("tests/golden/tiny_tf1.safetensors", 1e-3f, true);

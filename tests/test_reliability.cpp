@@ -154,12 +154,14 @@ constexpr long kSaveEvery = 5;
 std::vector<std::string> train_args(const std::string& out, int epochs, bool resume,
                                     const std::vector<std::string>& extra = {},
                                     long save_every = kSaveEvery,
-                                    const std::string& data = repo_path("data/multi30k")) {
+                                    const std::string& data = repo_path("data/multi30k"),
+                                    int threads = 1) {
   std::vector<std::string> a{"train", "--data", data, "--out", out};
   std::istringstream tiny("--epochs " + std::to_string(epochs) + " --save-every " +
                           std::to_string(save_every) +
                           " --emb 16 --enc-hid 16 --dec-hid 16 --batch 16 --train-limit 320"
-                          " --valid-limit 32 --threads 1 --seed 7");
+                          " --valid-limit 32 --threads " +
+                          std::to_string(threads) + " --seed 7");
   for (std::string w; tiny >> w;) a.push_back(w);
   if (resume) a.push_back("--resume");
   a.insert(a.end(), extra.begin(), extra.end());
@@ -343,15 +345,16 @@ class Reliability : public ::testing::Test {
 
   // The finished run in dir equals the reference: best model byte for byte, last weights and
   // Adam moments bit for bit, per-epoch losses of log.jsonl exactly; and no temp file is left.
-  static void expect_same_as_reference(const std::string& dir) {
+  static void expect_same_as_reference(const std::string& dir) { expect_same_run(dir, ref_dir()); }
+  static void expect_same_run(const std::string& dir, const std::string& ref) {
     SCOPED_TRACE("compared with the uninterrupted run: " + dir);
-    EXPECT_EQ(read_file(dir + "/model.safetensors"), read_file(ref_dir() + "/model.safetensors"))
+    EXPECT_EQ(read_file(dir + "/model.safetensors"), read_file(ref + "/model.safetensors"))
         << "the best model differs from the uninterrupted run's";
-    const auto a = last_state(dir), b = last_state(ref_dir());
+    const auto a = last_state(dir), b = last_state(ref);
     EXPECT_TRUE(same_bits(a.params, b.params)) << "last weights differ";
     EXPECT_TRUE(same_bits(a.m, b.m)) << "Adam m differs";
     EXPECT_TRUE(same_bits(a.v, b.v)) << "Adam v differs";
-    const auto la = read_log(dir), lb = read_log(ref_dir());
+    const auto la = read_log(dir), lb = read_log(ref);
     ASSERT_EQ(la.size(), lb.size()) << read_file(dir + "/log.jsonl");
     for (std::size_t i = 0; i < la.size(); ++i)
       for (const char* f : {"epoch", "step", "train_loss", "valid_loss", "valid_loss_free"})
@@ -411,6 +414,36 @@ TEST_F(Reliability, SigkillMidRunThenResumeIsBitIdentical) {
       {"eval", "--model", dir, "--src", tmp / "src.de", "--ref", tmp / "ref.en", "--threads", "1"});
   EXPECT_EQ(ev.code(), 0) << ev.describe();
   EXPECT_NE(ev.out.find("\"ppl\""), std::string::npos) << ev.out;
+}
+
+// The same at 2 threads, the count people use (scripts/run.sh, nmt bench): two uninterrupted
+// runs are bit-identical, and a run SIGKILLed in epoch 2 and resumed equals them.
+TEST_F(Reliability, SlowTwoThreadsSameSeedAndSigkillResumeAreBitIdentical) {
+  TempDir tmp;
+  const std::string data = repo_path("data/multi30k");
+  auto args2 = [&](const std::string& out, bool resume) {
+    return train_args(out, kEpochs, resume, {}, kSaveEvery, data, 2);
+  };
+  const Outcome a = run_nmt(args2(tmp / "a", false));
+  ASSERT_EQ(a.code(), 0) << a.describe();
+  ASSERT_NE(a.out.find(", 2 threads"), std::string::npos) << a.out;
+  const Outcome b = run_nmt(args2(tmp / "b", false));
+  ASSERT_EQ(b.code(), 0) << b.describe();
+  expect_same_run(tmp / "b", tmp / "a");
+  const std::string dir = tmp / "killed";
+  {
+    Child c(args2(dir, false));
+    const bool there = c.wait_until([&] { return printed_step(c.out()) >= 27; });
+    c.signal(SIGKILL);
+    const Outcome o = c.wait();
+    ASSERT_TRUE(there && o.killed_by(SIGKILL)) << "the run ended before the kill: " << o.describe();
+  }
+  const long saved = state_step(dir);
+  EXPECT_GE(saved, 20);
+  const Outcome r = run_nmt(args2(dir, true));
+  ASSERT_EQ(r.code(), 0) << r.describe();
+  EXPECT_EQ(resumed_step(r.out), saved);
+  expect_same_run(dir, tmp / "a");
 }
 
 // ---------------------------------------------------------------------------------------------

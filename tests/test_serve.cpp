@@ -275,7 +275,9 @@ TEST(Serve, ApiKeyQueueFullAndTimeout) {
       EXPECT_TRUE(statuses[i] == 200 || statuses[i] == 503 || statuses[i] == 504) << statuses[i];
       refused += statuses[i] == 503;
       timed_out += statuses[i] == 504;
-      if (statuses[i] == 503) EXPECT_EQ(retry[i], "1");
+      if (statuses[i] == 503) {
+        EXPECT_EQ(retry[i], "1");
+      }
     }
     EXPECT_GT(refused + timed_out, 0);
     EXPECT_EQ(s.client().Get("/health")->status, 200);

@@ -3,13 +3,17 @@
 // directories, file I/O, a tiny random model with a synthetic vocabulary, random batches,
 // central-difference gradient checks and running the `nmt` binary.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -64,6 +68,40 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// Makes an existing directory unwritable for this process while the object lives: chmod 0500 for
+// an ordinary user; as root, whom permissions do not stop, a read-only bind mount of the
+// directory onto itself (so the tests that need an unwritable directory run as root too).
+class ReadOnlyDir {
+ public:
+  explicit ReadOnlyDir(const std::string& dir) : dir_(dir) {
+    if (::geteuid() != 0) {
+      if (::chmod(dir.c_str(), 0500) != 0) why_ = std::string("chmod: ") + std::strerror(errno);
+      chmodded_ = why_.empty();
+    } else if (::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      why_ = std::string("bind mount: ") + std::strerror(errno);
+    } else {
+      mounted_ = true;
+      if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+        why_ = std::string("read-only remount: ") + std::strerror(errno);
+    }
+    if (why_.empty() && ::access(dir.c_str(), W_OK) == 0) why_ = "the directory stays writable";
+  }
+  ~ReadOnlyDir() { release(); }
+  ReadOnlyDir(const ReadOnlyDir&) = delete;
+  ReadOnlyDir& operator=(const ReadOnlyDir&) = delete;
+  // Empty when the directory is unwritable now; else why not.
+  const std::string& why() const { return why_; }
+  void release() {
+    if (chmodded_) ::chmod(dir_.c_str(), 0700);
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+    chmodded_ = mounted_ = false;
+  }
+
+ private:
+  std::string dir_, why_;
+  bool chmodded_ = false, mounted_ = false;
 };
 
 inline std::string read_file(const std::string& path) {
@@ -189,16 +227,30 @@ inline Pairs random_pairs(Rng& rng, const model::ModelConfig& c,
 
 struct GradCheckResult {
   int checked = 0, failed = 0;
-  double worst = 0;   // largest |fd - analytic| / max(1, |fd|)
+  double worst = 0;   // largest |fd - analytic| / max(|fd| + |analytic|, floor)
   std::string first;  // description of the first failure
 };
 
+// The floor of the relative error's denominator for float32 objectives. A probe x_i +- eps
+// changes only the values that depend on x_i; each is rounded to float (relative 2^-24 = 6e-8,
+// times a few operations and the fast exp/tanh's ~2e-7), so with O(1) activations a layer's
+// difference quotient carries noise of about 1e-7 / (2 eps) = 5e-6 at eps = 1e-2. With the
+// floor 1e-2 and rtol 2e-3 a gradient below 1e-2 is held to an absolute 2e-5 (4x that noise,
+// not 2e-2 as before), so a gradient returned as 0 fails once its true value exceeds 2e-5, and
+// a gradient off by 1% fails (relative error 0.01 / 2.01 = 5e-3 on |fd| + |an|). The double
+// equivalent would be ~1e-3 at eps ~1e-5; float cannot resolve that. Checks whose probe moves
+// many float values at once (the whole training graph) pass their own, larger floor.
+inline constexpr double kFdFloor = 1e-2;
+
 // For each index i of idx: fd = (f(x_i + eps) - f(x_i - eps)) / 2 eps, compared with analytic[i]
-// by |fd - analytic| <= rtol * max(1, |fd|). f re-runs the forward pass and returns the scalar
-// objective; x is restored after each probe.
+// by |fd - analytic| <= rtol * max(|fd| + |analytic|, floor): a relative error for ordinary
+// gradients, an absolute one (rtol * floor) for tiny ones, and a wrong sign or a zeroed entry
+// gives an error of 1. f re-runs the forward pass and returns the scalar objective; x is
+// restored after each probe.
 inline GradCheckResult check_gradient(const std::function<double()>& f, float* x,
                                       const float* analytic, const std::vector<std::size_t>& idx,
-                                      float eps, double rtol = 2e-2, const std::string& what = "") {
+                                      float eps, double rtol = 2e-3, const std::string& what = "",
+                                      double floor = kFdFloor) {
   GradCheckResult r;
   for (std::size_t i : idx) {
     const float saved = x[i];
@@ -210,13 +262,15 @@ inline GradCheckResult check_gradient(const std::function<double()>& f, float* x
     // The actual step in float arithmetic, not eps itself.
     const double h = (double)(saved + eps) - (double)(saved - eps);
     const double fd = (fp - fm) / h;
-    const double err = std::fabs(fd - analytic[i]) / std::max(1.0, std::fabs(fd));
+    const double err =
+        std::fabs(fd - analytic[i]) / std::max(floor, std::fabs(fd) + std::fabs(analytic[i]));
     r.worst = std::max(r.worst, err);
     ++r.checked;
     if (err > rtol) {
       if (!r.failed) {
         std::ostringstream os;
-        os << what << "[" << i << "]: finite difference " << fd << " vs analytic " << analytic[i];
+        os << what << "[" << i << "]: finite difference " << fd << " vs analytic " << analytic[i]
+           << " (error " << err << " > " << rtol << ")";
         r.first = os.str();
       }
       ++r.failed;

@@ -9,8 +9,11 @@ those of docs/design.md sections 2 and 3.
 Subcommands:
   golden --out tests/golden
       Writes small float64-computed (stored F32) golden files for the C++
-      tests, then runs self-checks (finite differences, pad invariance,
-      batch-of-one equivalence) and prints their numbers.
+      tests (every size distinct: emb 6, enc_hid 10, dec_hid 14): teacher
+      forced, mixed coins, dropout with explicit masks, a checkpoint, and the
+      tutorial's evaluate() over uneven sorted batches; then runs self-checks
+      (finite differences, pad invariance, batch-of-one equivalence) and
+      prints their numbers.
   bench --data data/multi30k --threads 2 --steps 20 --warmup 3
       Times training steps and greedy translation of the full seed model on
       real Multi30k batches; prints JSON lines.
@@ -52,9 +55,13 @@ class Encoder(nn.Module):
         self.fc = nn.Linear(enc_hid_dim * 2, dec_hid_dim)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, src, src_len):
-        # src [S,B], src_len [B]
-        embedded = self.dropout(self.embedding(src))  # [S,B,E]
+    def forward(self, src, src_len, drop=None):
+        # src [S,B], src_len [B]; drop: an explicit dropout mask [S,B,E]
+        # (0 or 1/(1-p)) used instead of nn.Dropout, so that a test can feed
+        # the same mask to both implementations.
+        embedded = self.embedding(src)
+        embedded = embedded * drop if drop is not None \
+            else self.dropout(embedded)  # [S,B,E]
         packed = nn.utils.rnn.pack_padded_sequence(
             embedded, src_len.to("cpu").long(), enforce_sorted=False)
         packed_outputs, hidden = self.rnn(packed)
@@ -97,10 +104,13 @@ class Decoder(nn.Module):
                                 output_dim)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, input, hidden, encoder_outputs, mask):
-        # input [B], hidden [B,D], encoder_outputs [S,B,2H], mask [B,S]
+    def forward(self, input, hidden, encoder_outputs, mask, drop=None):
+        # input [B], hidden [B,D], encoder_outputs [S,B,2H], mask [B,S];
+        # drop: an explicit dropout mask [B,E] for this step's embedding
         input = input.unsqueeze(0)  # [1,B]
-        embedded = self.dropout(self.embedding(input))  # [1,B,E]
+        embedded = self.embedding(input)  # [1,B,E]
+        embedded = embedded * drop.unsqueeze(0) if drop is not None \
+            else self.dropout(embedded)
         a = self.attention(hidden, encoder_outputs, mask)  # [B,S]
         a = a.unsqueeze(1)  # [B,1,S]
         enc = encoder_outputs.permute(1, 0, 2)  # [B,S,2H]
@@ -125,15 +135,18 @@ class Seq2Seq(nn.Module):
     def create_mask(self, src):
         return (src != self.src_pad_idx).permute(1, 0)  # [B,S]
 
-    def forward(self, src, src_len, trg, coins, return_all=False):
+    def forward(self, src, src_len, trg, coins, return_all=False, drops=None):
         """src [S,B], src_len [B], trg [T,B], coins: sequence of T ints/bools.
 
         Step t = 1..T-1 feeds `input` (trg[0] at t = 1) and writes
         outputs[t]; the next input is trg[t] if coins[t] else the argmax.
+        drops: None (nn.Dropout) or explicit dropout masks (src [S,B,E],
+        trg [T,B,E]); trg[t] scales the embedding of the input fed at step t.
         """
         trg_len, batch_size = trg.shape
         vt = self.decoder.output_dim
-        encoder_outputs, hidden = self.encoder(src, src_len)
+        encoder_outputs, hidden = self.encoder(
+            src, src_len, drops[0] if drops is not None else None)
         outputs = torch.zeros(trg_len, batch_size, vt,
                               dtype=encoder_outputs.dtype)
         attentions = torch.zeros(trg_len, batch_size, src.shape[0],
@@ -142,8 +155,9 @@ class Seq2Seq(nn.Module):
         mask = self.create_mask(src)
         input = trg[0, :]
         for t in range(1, trg_len):
-            output, hidden, a = self.decoder(input, hidden, encoder_outputs,
-                                             mask)
+            output, hidden, a = self.decoder(
+                input, hidden, encoder_outputs, mask,
+                drops[1][t] if drops is not None else None)
             outputs[t] = output
             attentions[t] = a
             top1 = output.argmax(1)
@@ -262,7 +276,8 @@ def load_state_dict_fast(path):
 # golden
 # --------------------------------------------------------------------------
 
-TINY = dict(vs=40, vt=30, emb=8, enc_hid=12, dec_hid=12)
+# Every size distinct (E != H != D != 2H), so a swapped dimension cannot pass.
+TINY = dict(vs=40, vt=30, emb=6, enc_hid=10, dec_hid=14)
 TINY_SRC_LEN = [9, 5, 7, 3, 6]   # S = 9 = max
 TINY_TRG_LEN = [8, 6, 3, 7, 5]   # T = 8 = max
 TINY_COINS_MIXED = [1, 0, 1, 1, 0, 0, 1, 0]
@@ -310,10 +325,10 @@ def tiny_inputs(seed):
     return src, src_len, trg
 
 
-def run_full(model, src, src_len, trg, coins):
+def run_full(model, src, src_len, trg, coins, drops=None):
     model.zero_grad()
     logits, enc_out, s0, att = model(src, src_len, trg, coins,
-                                     return_all=True)
+                                     return_all=True, drops=drops)
     loss = loss_fn(logits, trg)
     loss.backward()
     grads = {n: p.grad.detach().clone() for n, p in model.named_parameters()}
@@ -337,7 +352,7 @@ def argmax_margin(logits, trg_len, coins):
 
 
 def finite_diff_check(model, src, src_len, trg, coins, grads, picks,
-                      eps=1e-5):
+                      eps=1e-5, drops=None):
     """Central differences on a few entries.
 
     Returns (max error, rows); the error of an entry is
@@ -352,9 +367,11 @@ def finite_diff_check(model, src, src_len, trg, coins, grads, picks,
             p = params[name]
             old = p[idx].item()
             p[idx] = old + eps
-            lp = loss_fn(model(src, src_len, trg, coins), trg).item()
+            lp = loss_fn(model(src, src_len, trg, coins, drops=drops),
+                         trg).item()
             p[idx] = old - eps
-            lm = loss_fn(model(src, src_len, trg, coins), trg).item()
+            lm = loss_fn(model(src, src_len, trg, coins, drops=drops),
+                         trg).item()
             p[idx] = old
             fd = (lp - lm) / (2 * eps)
             an = grads[name][idx].item()
@@ -365,7 +382,7 @@ def finite_diff_check(model, src, src_len, trg, coins, grads, picks,
 
 
 def self_check(label, model, src, src_len, trg, coins, logits, enc_out,
-               att, grads):
+               att, grads, drops=None):
     print("[%s] self-check" % label)
     # 1. Encoder outputs at pad positions are exactly zero.
     pad_max = 0.0
@@ -390,8 +407,10 @@ def self_check(label, model, src, src_len, trg, coins, logits, enc_out,
             m = trg_len[b]
             s1 = src[:n, b:b + 1]
             t1 = trg[:m, b:b + 1]
+            d1 = None if drops is None else (drops[0][:n, b:b + 1],
+                                             drops[1][:m, b:b + 1])
             lg1, _, _, at1 = model(s1, src_len[b:b + 1], t1, coins[:m],
-                                   return_all=True)
+                                   return_all=True, drops=d1)
             lg_diff = max(lg_diff,
                           (lg1[1:m, 0] - logits[1:m, b]).abs().max().item())
             at_diff = max(at_diff,
@@ -404,17 +423,17 @@ def self_check(label, model, src, src_len, trg, coins, logits, enc_out,
         ("decoder.attention.v.weight", (0, 3)),
         ("decoder.attention.attn.bias", (5,)),
         ("decoder.attention.attn.weight", (2, 20)),
-        ("encoder.rnn.bias_hh_l0_reverse", (30,)),
+        ("encoder.rnn.bias_hh_l0_reverse", (29,)),
         ("encoder.rnn.weight_ih_l0", (7, 2)),
         ("encoder.fc.bias", (4,)),
         ("encoder.embedding.weight", (int(src[1, 0]), 1)),
         ("decoder.rnn.weight_hh_l0", (13, 5)),
         ("decoder.rnn.bias_ih_l0", (25,)),
         ("decoder.fc_out.bias", (int(trg[1, 0]),)),
-        ("decoder.embedding.weight", (int(trg[1, 3]), 6)),
+        ("decoder.embedding.weight", (int(trg[1, 3]), 5)),
     ]
     worst, rows = finite_diff_check(model, src, src_len, trg, coins, grads,
-                                    picks)
+                                    picks, drops=drops)
     for name, idx, an, fd, rel in rows:
         print("    %-32s %-8s autograd % .10e  fd % .10e  err %.2e"
               % (name, str(list(idx)), an, fd, rel))
@@ -424,11 +443,24 @@ def self_check(label, model, src, src_len, trg, coins, logits, enc_out,
             "batch1_att_diff": at_diff, "fd_max_rel": worst}
 
 
-def golden_case(path, label, model_seed, input_seed, coins):
+def dropout_masks(src, trg, p, seed):
+    """Explicit inverted-dropout masks (0 or 1/(1-p)) for both embeddings."""
+    gen = torch.Generator().manual_seed(seed)
+    keep = 1.0 - p
+    src_m = (torch.rand(src.shape[0], src.shape[1], TINY["emb"],
+                        generator=gen) < keep).double() / keep
+    trg_m = (torch.rand(trg.shape[0], trg.shape[1], TINY["emb"],
+                        generator=gen) < keep).double() / keep
+    return src_m, trg_m
+
+
+def golden_case(path, label, model_seed, input_seed, coins, dropout_seed=None):
     model = tiny_model(model_seed)
     src, src_len, trg = tiny_inputs(input_seed)
+    drops = (None if dropout_seed is None
+             else dropout_masks(src, trg, 0.5, dropout_seed))
     logits, loss, enc_out, s0, att, grads = run_full(model, src, src_len,
-                                                     trg, coins)
+                                                     trg, coins, drops)
     trg_len = (trg != PAD_IDX).sum(0).tolist()
     n_argmax = sum(1 for t in range(1, len(coins) - 1) if not coins[t])
     margin = argmax_margin(logits, trg_len, coins)
@@ -438,7 +470,7 @@ def golden_case(path, label, model_seed, input_seed, coins):
                                      else "%.4g" % margin))
     assert margin > 1e-3
     checks = self_check(label, model, src, src_len, trg, coins, logits,
-                        enc_out, att, grads)
+                        enc_out, att, grads, drops)
     tensors = {n: p.detach() for n, p in model.named_parameters()}
     for n, g in grads.items():
         tensors["grad." + n] = g
@@ -446,6 +478,9 @@ def golden_case(path, label, model_seed, input_seed, coins):
     tensors["input.src_len"] = src_len.int()
     tensors["input.trg"] = trg.int()
     tensors["input.coins"] = torch.tensor(coins, dtype=torch.int32)
+    if drops is not None:
+        tensors["input.src_drop"] = drops[0]
+        tensors["input.trg_drop"] = drops[1]
     tensors["output.logits"] = logits
     tensors["output.loss"] = loss.reshape(1)
     tensors["output.encoder_outputs"] = enc_out
@@ -499,6 +534,85 @@ def golden_ckpt(out_dir, model_seed, input_seed):
     assert d == 0.0
 
 
+# Sentence lengths (with <sos>/<eos>) of the evaluate() golden: 11 pairs, ties
+# in source length (stable order matters), batches of 4 -> 4 + 4 + 3.
+EVAL_SRC_LEN = [7, 4, 9, 4, 6, 3, 7, 5, 4, 8, 6]
+EVAL_TRG_LEN = [6, 5, 8, 3, 7, 4, 9, 5, 6, 7, 4]
+EVAL_BATCH = 4
+
+
+def tutorial_evaluate(model, pairs, batch_size, teacher_forcing):
+    """The tutorial's evaluate(): torchtext's BucketIterator for evaluation
+    sorts the whole set by source length (a stable sort) and cuts it into
+    batches; each batch's loss is CrossEntropyLoss(ignore_index=pad), a mean
+    over its non-pad target tokens, and the result is the mean of those
+    batch means. With teacher_forcing the token-weighted mean instead
+    (nmt's `loss`)."""
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+    total, tokens, means = 0.0, 0, []
+    margin = math.inf
+    with torch.no_grad():
+        for k in range(0, len(order), batch_size):
+            chunk = [pairs[i] for i in order[k:k + batch_size]]
+            src, src_len = pad_batch([c[0] for c in chunk])
+            trg, _ = pad_batch([c[1] for c in chunk])
+            coins = [1 if teacher_forcing else 0] * trg.shape[0]
+            out = model(src, src_len, trg, coins)
+            loss = loss_fn(out, trg).item()
+            n = int((trg[1:] != PAD_IDX).sum())
+            means.append(loss)
+            total += loss * n
+            tokens += n
+            if not teacher_forcing:
+                trg_len = (trg != PAD_IDX).sum(0).tolist()
+                margin = min(margin, argmax_margin(out, trg_len, coins))
+    if teacher_forcing:
+        return total / tokens, tokens, margin
+    return sum(means) / len(means), tokens, margin
+
+
+def golden_evaluate(path, model_seed, input_seed):
+    model = tiny_model(model_seed)
+    model.eval()
+    gen = torch.Generator().manual_seed(input_seed)
+    src_t = make_tokens(EVAL_SRC_LEN, TINY["vs"], gen)
+    trg_t = make_tokens(EVAL_TRG_LEN, TINY["vt"], gen)
+    pairs = [(src_t[:EVAL_SRC_LEN[i], i].tolist(),
+              trg_t[:EVAL_TRG_LEN[i], i].tolist())
+             for i in range(len(EVAL_SRC_LEN))]
+    loss, tokens, _ = tutorial_evaluate(model, pairs, EVAL_BATCH, True)
+    loss_free, _, margin = tutorial_evaluate(model, pairs, EVAL_BATCH, False)
+    # The same set in corpus order (no sort) must give a different loss_free,
+    # or the golden could not tell the batching apart.
+    unsorted = []
+    with torch.no_grad():
+        for k in range(0, len(pairs), EVAL_BATCH):
+            chunk = pairs[k:k + EVAL_BATCH]
+            src, src_len = pad_batch([c[0] for c in chunk])
+            trg, _ = pad_batch([c[1] for c in chunk])
+            unsorted.append(loss_fn(model(src, src_len, trg,
+                                          [0] * trg.shape[0]), trg).item())
+    loss_free_unsorted = sum(unsorted) / len(unsorted)
+    print("[tiny_eval] loss = %.10f over %d tokens, loss_free = %.10f "
+          "(corpus order: %.10f), min top1-top2 gap at argmax decisions = "
+          "%.4g" % (loss, tokens, loss_free, loss_free_unsorted, margin))
+    assert margin > 1e-3
+    assert abs(loss_free - loss_free_unsorted) > 1e-3
+    tensors = {n: p.detach() for n, p in model.named_parameters()}
+    tensors["input.src"] = src_t.int()
+    tensors["input.trg"] = trg_t.int()
+    tensors["input.src_len"] = torch.tensor(EVAL_SRC_LEN, dtype=torch.int32)
+    tensors["input.trg_len"] = torch.tensor(EVAL_TRG_LEN, dtype=torch.int32)
+    tensors["input.batch_size"] = torch.tensor([EVAL_BATCH],
+                                               dtype=torch.int32)
+    tensors["output.loss"] = torch.tensor([loss])
+    tensors["output.loss_free"] = torch.tensor([loss_free])
+    tensors["output.loss_free_corpus_order"] = torch.tensor(
+        [loss_free_unsorted])
+    tensors["output.tokens"] = torch.tensor([tokens], dtype=torch.int32)
+    save_safetensors(path, tensors, tiny_metadata())
+
+
 def cmd_golden(args):
     torch.set_num_threads(1)  # deterministic float64 reductions
     torch.set_default_dtype(torch.float64)
@@ -508,7 +622,12 @@ def cmd_golden(args):
     golden_case(os.path.join(args.out, "tiny_coins.safetensors"),
                 "tiny_coins", model_seed=1234, input_seed=99,
                 coins=TINY_COINS_MIXED)
+    golden_case(os.path.join(args.out, "tiny_dropout.safetensors"),
+                "tiny_dropout", model_seed=1234, input_seed=99,
+                coins=TINY_COINS_MIXED, dropout_seed=5)
     golden_ckpt(args.out, model_seed=4321, input_seed=77)
+    golden_evaluate(os.path.join(args.out, "tiny_eval.safetensors"),
+                    model_seed=2468, input_seed=31)
     total = 0
     for root, _, files in os.walk(args.out):
         for fn in sorted(files):

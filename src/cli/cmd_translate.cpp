@@ -1,5 +1,6 @@
 // nmt translate: stdin (or --input) to stdout, one sentence a line, streaming by batches.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,22 +36,34 @@ void run_translate(const TranslateOptions& o) {
   if (!o.input.empty()) {
     fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(o.input + ": cannot open (" + std::strerror(errno) + ")");
+    struct stat sb;
+    if (::fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+      ::close(fd);
+      throw Error(o.input + ": is a directory, not a file of sentences");
+    }
   }
   const std::string name = o.input.empty() ? "<stdin>" : o.input;
-  LineReader reader(fd);
+  LineReader reader(fd, name);
   std::vector<std::string> pending;
   long line_no = 0;
+  bool reader_gone = false;  // stdout is a pipe whose reader left (`| head -1`)
   auto flush = [&] {
     const long first = line_no - (long)pending.size() + 1;
     for (const auto& r :
          decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.max_src_len, first))
       std::fputs((r.text + "\n").c_str(), stdout);
-    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      // Nobody reads the rest: stop quietly, as a pipeline's writer is expected to.
+      if (errno == EPIPE) {
+        reader_gone = true;
+        return;
+      }
       throw Error(std::string("cannot write the translations (") + std::strerror(errno) + ")");
+    }
     pending.clear();
   };
   std::string line;
-  while (reader.next(line)) {
+  while (!reader_gone && reader.next(line)) {
     ++line_no;
     if (!text::is_valid_utf8(line)) {
       --line_no;  // translate the lines before it first
@@ -62,7 +75,7 @@ void run_translate(const TranslateOptions& o) {
     // Translate a full batch, or whatever is here when the input pauses (interactive use).
     if ((int)pending.size() >= o.batch || !reader.more_ready()) flush();
   }
-  flush();
+  if (!reader_gone) flush();
   if (fd != STDIN_FILENO) ::close(fd);
 }
 

@@ -20,7 +20,7 @@ bool LineReader::fill(bool block) {
   ssize_t n;
   do n = ::read(fd_, chunk, sizeof chunk);
   while (n < 0 && errno == EINTR);
-  if (n < 0) throw Error(std::string("read error on input (") + std::strerror(errno) + ")");
+  if (n < 0) throw Error(name_ + ": read error (" + std::strerror(errno) + ")");
   if (n == 0) {
     eof_ = true;
     return false;

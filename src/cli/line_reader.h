@@ -3,12 +3,14 @@
 // already waiting, so `nmt translate` can flush a partial batch instead of blocking on a pipe
 // or terminal that has nothing more to say yet.
 #include <string>
+#include <utility>
 
 namespace nmt::cli {
 
 class LineReader {
  public:
-  explicit LineReader(int fd) : fd_(fd) {}
+  // name: the input as errors name it (a path, or <stdin>).
+  explicit LineReader(int fd, std::string name = "<stdin>") : fd_(fd), name_(std::move(name)) {}
   // Reads the next line (without '\n' / '\r\n'); false at end of input.
   bool next(std::string& line);
   // True when a complete line is buffered or the descriptor has data ready now.
@@ -17,6 +19,7 @@ class LineReader {
  private:
   bool fill(bool block);
   int fd_;
+  std::string name_;
   std::string buf_;
   std::size_t pos_ = 0;
   bool eof_ = false;

@@ -1,5 +1,6 @@
 // nmt: attention-based GRU encoder-decoder NMT (train, translate, eval, bleu, attention, explain,
 // bench). Errors are one line on stderr and exit status 1.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -9,6 +10,10 @@
 
 int main(int argc, char** argv) {
   nmt::ops::ensure_fast_blas(argv);
+  // Output to a pipe whose reader left (`nmt train ... | head -1`) must not kill the process:
+  // training keeps going and saves its checkpoints (its progress lines are lost), and translate
+  // notices the EPIPE and stops quietly.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"nmt - fast, exact attention-based neural machine translation (GRU + Bahdanau)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "nmt 0.1.0");

@@ -1,6 +1,7 @@
 #include "model/checkpoint.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,15 +56,43 @@ void save_params(const std::string& path, const ModelConfig& c, const float* par
   save_safetensors(path, out, {{"format", "pt"}});
 }
 
-void load_params(const std::string& path, const ModelConfig& c, float* params) {
-  const auto st = SafeTensors::load(path);
-  const auto table = param_table(c);
-  for (const auto& p : table) st.read_f32(p.name, p.shape, params + p.offset);
+namespace {
+
+// Every parameter of the table is in the file with its dtype and shape, and nothing else is:
+// checked on the header alone, before anything the size of the model is allocated.
+void check_tensors(const SafeTensors& st, const std::string& path,
+                   const std::vector<ParamInfo>& table) {
+  for (const auto& p : table) st.check_f32(p.name, p.shape);
   for (const auto& [name, v] : st.tensors()) {
     bool known = false;
     for (const auto& p : table) known |= p.name == name;
     if (!known) throw Error(path + ": unexpected tensor '" + name + "'");
   }
+}
+
+// Copies the (checked) tensors into params and rejects NaN or infinite weights, which would
+// otherwise load and decode nothing but <unk>.
+void copy_tensors(const SafeTensors& st, const std::string& path,
+                  const std::vector<ParamInfo>& table, float* params) {
+  for (const auto& p : table) {
+    float* x = params + p.offset;
+    st.read_f32(p.name, p.shape, x);
+    std::size_t i = 0;  // (a plain loop: the fuzz targets link this file without tensor/ops)
+    while (i < p.size && std::isfinite(x[i])) ++i;
+    if (i == p.size) continue;
+    throw Error(path + ": tensor '" + p.name + "' holds " +
+                (std::isnan(x[i]) ? "NaN" : "an infinite value") + " (element " +
+                std::to_string(i) + "); the weights are unusable");
+  }
+}
+
+}  // namespace
+
+void load_params(const std::string& path, const ModelConfig& c, float* params) {
+  const auto st = SafeTensors::load(path);
+  const auto table = param_table(c);
+  check_tensors(st, path, table);
+  copy_tensors(st, path, table, params);
 }
 
 Model load_model(const std::string& dir) {
@@ -81,11 +110,16 @@ Model load_model(const std::string& dir) {
     throw Error(dir + "/vocab.trg.txt: " + std::to_string(m.trg_vocab.size()) +
                 " tokens but config.json says trg_vocab_size " +
                 std::to_string(m.config.trg_vocab_size));
+  // The file's tensors are checked against config.json's sizes first: a config claiming huge
+  // dimensions fails on the shapes, not after allocating (and zeroing) what they would need.
+  const std::string path = dir + "/model.safetensors";
+  const auto st = SafeTensors::load(path);
   std::size_t total = 0;
-  param_table(m.config, &total);
+  const auto table = param_table(m.config, &total);
+  check_tensors(st, path, table);
   m.params = ParamBuffer(total);
   m.w = bind_weights(m.params.data(), m.config);
-  load_params(dir + "/model.safetensors", m.config, m.params.data());
+  copy_tensors(st, path, table, m.params.data());
   attach_codecs(m, dir);
   return m;
 }

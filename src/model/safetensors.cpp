@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -95,6 +97,30 @@ SafeTensors SafeTensors::load(const std::string& path) {
     v.end = e;
     st.tensors_[it.key()] = v;
   }
+  // The spec: the data section is entirely indexed, without holes or overlapping tensors (so a
+  // file cannot carry hidden bytes or two tensors share storage).
+  std::vector<std::pair<const std::string*, const TensorView*>> by_offset;
+  for (const auto& [name, v] : st.tensors_) by_offset.push_back({&name, &v});
+  std::sort(by_offset.begin(), by_offset.end(), [](const auto& a, const auto& b) {
+    return a.second->begin != b.second->begin ? a.second->begin < b.second->begin
+                                              : a.second->end < b.second->end;
+  });
+  std::uint64_t covered = 0;
+  const std::string* prev = nullptr;
+  for (const auto& [name, v] : by_offset) {
+    if (v->begin < covered)
+      throw Error(path + ": tensor '" + *name + "' overlaps tensor '" + *prev + "' (data bytes [" +
+                  std::to_string(v->begin) + ", " + std::to_string(covered) + "))");
+    if (v->begin > covered)
+      throw Error(path + ": data bytes [" + std::to_string(covered) + ", " +
+                  std::to_string(v->begin) + ") belong to no tensor (a hole before tensor '" +
+                  *name + "')");
+    covered = v->end;
+    prev = name;
+  }
+  if (covered != data_size)
+    throw Error(path + ": data bytes [" + std::to_string(covered) + ", " +
+                std::to_string(data_size) + ") belong to no tensor");
   st.data_.resize(data_size);
   f.read(st.data_.data(), (std::streamsize)data_size);
   if (!f) throw Error(path + ": read error (truncated file?)");
@@ -107,14 +133,19 @@ const TensorView& SafeTensors::info(const std::string& name) const {
   return it->second;
 }
 
-void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64_t>& shape,
-                           float* out) const {
+void SafeTensors::check_f32(const std::string& name, const std::vector<std::int64_t>& shape) const {
   const auto& v = info(name);
   if (v.dtype != "F32")
     throw Error(path_ + ": tensor '" + name + "' has dtype " + v.dtype + ", expected F32");
   if (v.shape != shape)
     throw Error(path_ + ": tensor '" + name + "' has shape " + shape_str(v.shape) + ", expected " +
                 shape_str(shape));
+}
+
+void SafeTensors::read_f32(const std::string& name, const std::vector<std::int64_t>& shape,
+                           float* out) const {
+  check_f32(name, shape);
+  const auto& v = info(name);
   if (v.end > v.begin) std::memcpy(out, data_.data() + v.begin, v.end - v.begin);
 }
 

@@ -20,6 +20,8 @@ class SafeTensors {
   static SafeTensors load(const std::string& path);
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   const TensorView& info(const std::string& name) const;
+  // Throws unless tensor `name` exists with dtype F32 and the expected shape.
+  void check_f32(const std::string& name, const std::vector<std::int64_t>& shape) const;
   // Copies tensor `name` into out, checking dtype F32 and the expected shape.
   void read_f32(const std::string& name, const std::vector<std::int64_t>& shape, float* out) const;
   std::vector<float> f32(const std::string& name) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "common/error.h"
 #include "common/rng.h"
@@ -35,7 +36,10 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
   float* dm = nullptr;
   if (p > 0.0f) {
     dm = grow(drop, SB * E);
-    layers::dropout_mask((std::int64_t)(SB * E), p, *rng, dm);
+    if (given_drop)
+      std::memcpy(dm, given_drop, sizeof(float) * SB * E);
+    else
+      layers::dropout_mask((std::int64_t)(SB * E), p, *rng, dm);
   } else {
     drop.clear();  // the backward must not apply an earlier batch's mask
   }
@@ -210,7 +214,21 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     for (int t = 0; t < T; ++t) trg_[(std::size_t)t * B + i] = batch.trg[(std::size_t)t * B + b];
   }
   enc_.set_input(S, B, src.data(), len.data());
+  const bool given = !given_src_drop_.empty();
+  if (given) {
+    if (given_src_drop_.size() != (std::size_t)S * B * E ||
+        given_trg_drop_.size() != (std::size_t)T * B * E)
+      throw Error("dropout masks do not match the batch");
+    given_src_ordered_.resize((std::size_t)S * B * E);
+    for (int t = 0; t < S; ++t)
+      for (int i = 0; i < B; ++i)
+        std::memcpy(given_src_ordered_.data() + ((std::size_t)t * B + i) * E,
+                    given_src_drop_.data() + ((std::size_t)t * B + order_[i]) * E,
+                    sizeof(float) * E);
+    enc_.given_drop = given_src_ordered_.data();
+  }
   enc_.forward(c, w, dropout, rng);
+  enc_.given_drop = nullptr;
 
   n_.assign(T + 1, 0);
   r_.assign(T + 1, 0);
@@ -227,10 +245,17 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   int* y = grow(y_in_, N);
   int* tgt = grow(target_, N);
   float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
-  if (dm)
+  if (dm && given) {
+    for (int t = 1; t < T; ++t)
+      for (int i = 0; i < n_[t]; ++i)
+        std::memcpy(dm + ((std::size_t)r_[t] + i) * E,
+                    given_trg_drop_.data() + ((std::size_t)t * B + order_[i]) * E,
+                    sizeof(float) * E);
+  } else if (dm) {
     layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
-  else
+  } else {
     drop_.clear();
+  }
   float* sp_all = grow(s_prev_, N * D);
   float* cache = grow(cache_, N * 4 * D);
   float* attn = grow(attn_, N * S);
@@ -265,6 +290,11 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     }
   }
   return layers::softmax_ce_forward((int)N, V, logits, tgt, grow(lse_, N), ls_);
+}
+
+void TrainingGraph::set_dropout_masks(std::vector<float> src, std::vector<float> trg) {
+  given_src_drop_ = std::move(src);
+  given_trg_drop_ = std::move(trg);
 }
 
 void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g, float scale) {

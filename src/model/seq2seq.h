@@ -30,6 +30,8 @@ struct Encoder {
   std::vector<float> hcat;          // [B,2H] = [h_fwd_last ; h_bwd_first]
   std::vector<float> s0;            // [B,D]
   std::vector<float> keys;          // [S,B,D] = Hs W_h^T + b_att (attention precomputation)
+  // Tests only: a [S,B,E] dropout mask used instead of drawing one (set_dropout_masks).
+  const float* given_drop = nullptr;
   // backward scratch
   std::vector<float> d_outputs, d_keys, dgi[2], dgh[2], dh, dh_direct, dX, dhcat;
 
@@ -75,6 +77,11 @@ class TrainingGraph {
   // Returns the summed cross-entropy over non-pad target tokens (positions 1..T-1).
   double forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
                  const std::vector<unsigned char>& coins, float dropout, Rng* rng);
+  // For tests against another implementation: the dropout masks the next forward() with
+  // dropout > 0 uses instead of drawing them (values 0 or 1/(1-p)), by the batch's own columns:
+  // src [S,B,E]; trg [T,B,E], whose row t scales the embedding fed to step t (row 0 unused).
+  // Empty vectors restore drawing. Nothing else changes: the math is the same either way.
+  void set_dropout_masks(std::vector<float> src, std::vector<float> trg);
   // Gradient of (summed loss * scale) accumulated into g (call after forward).
   void backward(const ModelConfig& c, const Weights& w, Weights& g, float scale);
 
@@ -99,6 +106,7 @@ class TrainingGraph {
   std::vector<int> y_in_, target_;   // [N]
   std::vector<float> drop_, s_prev_, cache_, q_, attn_, x_, out_, logits_, lse_;
   std::vector<float> s_, gi_, gh_, ctx_;
+  std::vector<float> given_src_drop_, given_trg_drop_, given_src_ordered_;  // set_dropout_masks
   // backward
   std::vector<float> dout_, dgi_, dgh_, dq_, ds_, ds_prev_, dx_, dctx_, de_;
 };
