@@ -17,3 +17,17 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The browser test of the serve page (tests/browser/run.sh): Debian's Chromium, its driver and
+# Selenium. Where they cannot be installed the test says so and skips (scripts/test.sh allows it).
+browser=(chromium chromium-driver python3-selenium)
+missing=()
+for p in "${browser[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing (for the browser test): ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    echo "note: could not install ${missing[*]}; the browser test will skip"
+fi

@@ -83,7 +83,10 @@ void Service::translate(const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, opt_.api_key)) throw ApiError(401, "missing or wrong API key");
     const TranslateRequest r = parse_translate(req.body, opt_.limits);
     sentences = (long)r.texts.size();
-    json answer = {{"translations", run(r)}, {"model", name_}};
+    json answer = {{"translations", run(r)},
+                   {"model", name_},
+                   {"src_lang", m_.config.src_lang},
+                   {"trg_lang", m_.config.trg_lang}};
     answer["ms"] = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
     send_json(res, 200, answer);
   } catch (const ApiError& e) {
@@ -113,7 +116,11 @@ void Service::routes(httplib::Server& svr) {
   svr.Post("/v1/translate", [this](const auto& req, auto& res) { translate(req, res); });
   svr.Post("/v1/explain", [this](const auto& req, auto& res) { explain(req, res); });
   svr.Get("/health", [this](const auto&, auto& res) {
-    send_json(res, 200, {{"status", "ok"}, {"model", name_}});
+    send_json(res, 200,
+              {{"status", "ok"},
+               {"model", name_},
+               {"src_lang", m_.config.src_lang},
+               {"trg_lang", m_.config.trg_lang}});
   });
   svr.Get("/metrics", [this](const auto&, auto& res) {
     res.set_content(metrics_.text(batcher_.queued()), "text/plain; version=0.0.4");
