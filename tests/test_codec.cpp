@@ -22,8 +22,7 @@ const std::vector<std::string> kMixedScript = {
     "שלום עולם, זה טקסט מימין לשמאל.",         // Hebrew (RTL)
     "مرحبا بالعالم! ١٢٣",                      // Arabic (RTL) with Arabic-Indic digits
     "Привет, мир! Ελληνικά. ქართული. हिन्दी.",  // Cyrillic, Greek, Georgian, Devanagari
-    "Ein Mann fährt Fahrrad. ẞ ß Ærø Œuvre ǅ",
-    "\xEF\xBB\xBF\xE2\x80\x8B zero width and BOM"};
+    "Ein Mann fährt Fahrrad. ẞ ß Ærø Œuvre ǅ", "\xEF\xBB\xBF\xE2\x80\x8B zero width and BOM"};
 
 // SentencePiece folds runs of spaces and trims the ends (remove_extra_whitespaces).
 std::string squeeze_spaces(const std::string& s) {

@@ -73,7 +73,8 @@ void add_attention(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "attention", "Translate one sentence and draw its attention heatmap (SVG or text)");
   cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
-  cmd->add_option("sentence", o->sentence, "German sentence to translate")->required();
+  cmd->add_option("sentence", o->sentence, "Sentence to translate (in the model's source language)")
+      ->required();
   cmd->add_option("-o,--output", o->output, "Output file (required for --format svg)");
   cmd->add_option("--format", o->format, "svg, or txt for a terminal heatmap on stdout")
       ->check(CLI::IsMember({"svg", "txt"}))

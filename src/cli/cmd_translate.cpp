@@ -83,8 +83,9 @@ void run_translate(const TranslateOptions& o) {
 
 void add_translate(CLI::App& app) {
   auto o = std::make_shared<TranslateOptions>();
-  auto* cmd =
-      app.add_subcommand("translate", "Translate German sentences (stdin or --input) to English");
+  auto* cmd = app.add_subcommand(
+      "translate",
+      "Translate sentences (stdin or --input), one per line, with a model of any language pair");
   cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
   cmd->add_option("--input", o->input, "Read this file instead of stdin");
   cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
