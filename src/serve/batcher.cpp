@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "tensor/ops.h"
+
 namespace nmt::serve {
 
 struct Batcher::Job {
@@ -99,6 +101,7 @@ std::vector<std::shared_ptr<Batcher::Job>> Batcher::take_batch(std::unique_lock<
 }
 
 void Batcher::run() {
+  ops::set_threads(opt_.threads);  // OpenMP's thread count is set per thread
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -123,6 +126,7 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
   }
   if (live.empty()) return;
   if (on_batch_) on_batch_((int)lines.size());
+  std::lock_guard<std::mutex> compute(compute_mu_);
   try {
     auto& tr = translator(opt.precision);
     // A single request larger than max_batch is translated in slices of max_batch.

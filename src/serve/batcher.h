@@ -25,6 +25,7 @@ struct BatcherOptions {
   int max_wait_ms = 5;    // how long the first sentence of a batch waits for company
   int max_queue = 2000;   // sentences waiting at most (then submit() refuses)
   int max_src_len = 200;  // tokens per sentence; longer ones are truncated
+  int threads = 2;        // OpenMP/BLAS threads of the worker (a per-thread setting)
 };
 
 class Batcher {
@@ -46,6 +47,9 @@ class Batcher {
   void set_on_batch(std::function<void(int)> f) { on_batch_ = std::move(f); }
   // Stop taking work, finish the queue, join the worker (idempotent).
   void stop();
+  // Held while a batch is translated: other model computations (e.g. /v1/explain) take it too,
+  // so that BLAS and OpenMP are never entered from two threads at once.
+  std::mutex& compute_mutex() { return compute_mu_; }
 
  private:
   void run();
@@ -57,6 +61,7 @@ class Batcher {
   BatcherOptions opt_;
   std::map<decode::Precision, std::unique_ptr<decode::Translator>> translators_;
   mutable std::mutex mu_;
+  std::mutex compute_mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   long queued_ = 0;

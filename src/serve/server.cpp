@@ -38,11 +38,19 @@ bool authorized(const httplib::Request& req, const std::string& key) {
          req.get_header_value("X-API-Key") == key;
 }
 
+BatcherOptions with_threads(BatcherOptions b, int threads) {
+  b.threads = threads;
+  return b;
+}
+
 // Everything the handlers share.
 class Service {
  public:
   Service(const ServeOptions& o, const model::Model& m)
-      : opt_(o), m_(m), batcher_(m, o.batch), name_(std::filesystem::path(o.model).filename()) {
+      : opt_(o),
+        m_(m),
+        batcher_(m, with_threads(o.batch, o.threads)),
+        name_(std::filesystem::path(o.model).filename()) {
     batcher_.set_on_batch([this](int n) { metrics_.batch(n); });
     if (name_.empty()) name_ = o.model;
   }
@@ -59,7 +67,6 @@ class Service {
   Batcher batcher_;
   Metrics metrics_;
   std::string name_;
-  std::mutex explain_mu_;  // the walkthrough runs on the request's thread, one at a time
 };
 
 json Service::run(const TranslateRequest& r) {
@@ -103,7 +110,8 @@ void Service::explain(const httplib::Request& req, httplib::Response& res) {
   try {
     if (!authorized(req, opt_.api_key)) throw ApiError(401, "missing or wrong API key");
     const std::string text = parse_explain(req.body);
-    std::lock_guard<std::mutex> lock(explain_mu_);
+    std::lock_guard<std::mutex> lock(batcher_.compute_mutex());
+    ops::set_threads(opt_.threads);  // this request's thread (OpenMP's setting is per thread)
     send_json(res, 200, viz::walkthrough(m_, text, opt_.limits.max_len));
   } catch (const ApiError& e) {
     send_error(res, e.status, e.what());
