@@ -14,6 +14,7 @@
 #include "test_util.h"
 #include "train/options.h"
 #include "train/schedule.h"
+#include "train/updater.h"
 
 using namespace nmt;
 using namespace nmt::testing;
@@ -189,4 +190,38 @@ TEST(Options, ValidateNamesTheFlag) {
   bad([](auto& o) { o.select_by = "wer"; }, "--select-by");
   train::TrainOptions ok;
   EXPECT_NO_THROW(train::validate(ok));
+}
+
+// Clipping seen on the gradient itself (Adam's first step depends only on the gradient's
+// sign, so the weights cannot show it): after apply(), grads() holds the clipped gradient.
+TEST(UpdaterClip, ScalesTheGradientToTheClipNormAndKeepsItsDirection) {
+  const auto cfg = tiny_config();
+  Rng data_rng(401);
+  const auto pairs = random_pairs(data_rng, cfg, {{6, 5}, {4, 7}, {5, 3}});
+  const auto batch = pairs.all();
+  train::TrainOptions opt;
+  opt.dropout = 0.0f;
+  opt.teacher_forcing = 1.0f;
+  for (float clip : {1e9f, 0.05f}) {
+    SCOPED_TRACE(clip);
+    auto m = tiny_model(cfg, 402);
+    train::Updater up(m);
+    Rng rng(1);
+    up.backward(batch, rng, opt);
+    const std::vector<float> raw(up.grads().data(), up.grads().data() + up.grads().size());
+    double norm = 0;
+    for (float g : raw) norm += (double)g * g;
+    norm = std::sqrt(norm);
+    ASSERT_GT(norm, 0.1) << "the case must be able to clip";
+    up.apply(1e-3f, clip);
+    double clipped = 0, off_direction = 0;
+    const double coef = std::min(1.0, clip / (norm + 1e-6));
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      clipped += (double)up.grads().data()[i] * up.grads().data()[i];
+      off_direction = std::max(off_direction, std::fabs(up.grads().data()[i] - raw[i] * coef));
+    }
+    EXPECT_NEAR(std::sqrt(clipped), std::min((double)clip, norm),
+                1e-5 * std::min((double)clip, norm));
+    EXPECT_LT(off_direction, 1e-6 * norm);
+  }
 }

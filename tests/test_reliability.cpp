@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,6 +25,7 @@
 
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/params.h"
 #include "model/safetensors.h"
 #include "test_util.h"
 #include "text/corpus.h"
@@ -718,11 +720,38 @@ TEST_F(Reliability, NonFiniteWeightsAreNeverSaved) {
   TempDir tmp;
   const std::string dir = tmp / "run";
   ASSERT_EQ(run_nmt(train_args(dir, 1, false)).code(), 0);
-  const Outcome o = run_nmt(train_args(dir, kEpochs, true, {"--lr", "1e39"}, 1));
+  // Poison the saved state so that the next Adam step overflows a weight for real, while the
+  // loss and the gradient stay finite (so only the after-the-update guard can see it): <eos>'s
+  // output bias at 3.3e38 under <pad>'s at FLT_MAX (<pad> is never a target). Every <eos> target
+  // then has p(<eos>) = 0 and a gradient of -1 on that bias; from fresh Adam moments the step
+  // moves it up by about lr / 2, and 3.3e38 + 5e37 is +inf. The loss is ~3.4e38 per token, summed
+  // in double: finite.
+  const std::string state_path = dir + "/train_state.safetensors";
+  {
+    const auto st = model::SafeTensors::load(state_path);
+    auto params = st.f32("params"), m = st.f32("adam.m"), v = st.f32("adam.v");
+    const auto cfg = model::ModelConfig::from_json(model::read_json_file(dir + "/config.json"), "");
+    std::size_t bias = 0;
+    for (const auto& p : model::param_table(cfg))
+      if (p.name == "decoder.fc_out.bias") bias = p.offset;
+    ASSERT_GT(bias, 0u);
+    params[bias + text::EOS] = 3.3e38f;
+    params[bias + text::PAD] = std::numeric_limits<float>::max();
+    m[bias + text::EOS] = v[bias + text::EOS] = 0.0f;
+    const std::vector<std::int64_t> shape{(std::int64_t)params.size()};
+    model::save_safetensors(state_path,
+                            {{"params", "F32", shape, params.data()},
+                             {"adam.m", "F32", shape, m.data()},
+                             {"adam.v", "F32", shape, v.data()}},
+                            st.metadata());
+  }
+  const std::string poisoned = read_file(state_path), best = read_file(dir + "/model.safetensors");
+  const Outcome o = run_nmt(train_args(dir, kEpochs, true, {"--lr", "1e38"}, 1));
   EXPECT_NE(o.code(), 0) << o.describe();
-  const auto s = last_state(dir);
-  EXPECT_EQ(non_finite(s.params) + non_finite(s.m) + non_finite(s.v), 0)
-      << "train_state.safetensors holds non-finite values";
+  EXPECT_NE(o.err.find("step 21: weights are not finite after the update"), std::string::npos)
+      << o.describe();
+  EXPECT_EQ(read_file(state_path), poisoned) << "the state file was rewritten";
+  EXPECT_EQ(read_file(dir + "/model.safetensors"), best) << "the best checkpoint was rewritten";
 }
 
 // ---------------------------------------------------------------------------------------------
