@@ -13,6 +13,8 @@ import sys
 
 
 def main(path, test_path=None):
+    with open(path, encoding="utf-8") as f:
+        bleu = any("valid_bleu" in json.loads(line) for line in f)  # runs with --select-by bleu
     test = {}
     if test_path:
         with open(test_path, encoding="utf-8") as f:
@@ -20,6 +22,8 @@ def main(path, test_path=None):
                 d = json.loads(line)
                 test[d["epoch"]] = d["test"]
     head = "| epoch | train loss | valid loss | valid ppl | valid ppl_free |"
+    if bleu:
+        head += " valid BLEU (greedy) |"
     if test:
         head += " test ppl | test ppl_free | test BLEU (greedy) |"
     head += " epoch time | tokens/s | peak memory |"
@@ -31,6 +35,8 @@ def main(path, test_path=None):
             best = " (best)" if d.get("best") else ""
             row = (f"| {d['epoch']}{best} | {d['train_loss']:.3f} | {d['valid_loss']:.3f} | "
                    f"{d['valid_ppl']:.2f} | {d['valid_ppl_free']:.2f} |")
+            if bleu:
+                row += f" {d['valid_bleu']:.2f} |" if "valid_bleu" in d else " – |"
             if test:
                 t = test.get(d["epoch"])
                 row += (f" {t['ppl']:.2f} | {t['ppl_free']:.2f} | {t['bleu']:.2f} |" if t else
