@@ -147,11 +147,15 @@ TEST(Serve, ConcurrentRequestsAreBatchedAndGetWhatTheyGetAlone) {
   for (std::size_t i = 0; i < lines.size(); ++i)
     threads.emplace_back([&, i] {
       auto r = post(s, json{{"text", lines[i]}, {"attention", true}}.dump());
-      if (r && r->status == 200) together[i] = json::parse(r->body)["translations"][0];
+      if (r && r->status == 200)
+        together[i] = json::parse(r->body)["translations"][0];
+      else
+        together[i] = {{"failed", r ? "status " + std::to_string(r->status) + ": " + r->body
+                                    : "client error " + httplib::to_string(r.error())}};
     });
   for (auto& t : threads) t.join();
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    EXPECT_EQ(together[i]["text"], alone[i]["text"]);
+    EXPECT_EQ(together[i]["text"], alone[i]["text"]) << together[i].dump().substr(0, 300);
     EXPECT_EQ(together[i]["tokens"], alone[i]["tokens"]);
     // Scores and attention agree to float rounding (another batch, another padding).
     EXPECT_NEAR(together[i]["score"].get<double>(), alone[i]["score"].get<double>(), 1e-4);

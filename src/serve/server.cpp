@@ -1,8 +1,11 @@
 #include "serve/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -204,6 +207,25 @@ class SignalWaiter {
   bool woke_ = false, quiet_ = false;
 };
 
+// cpp-httplib as Debian builds it listens with a backlog of 5: a burst of new connections then
+// overflows the accept queue and some are dropped. Listen again on our socket with a deep one.
+void deepen_backlog(int port) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+        getsockname(fd, (sockaddr*)&addr, &alen) != 0)
+      continue;
+    const int p = addr.ss_family == AF_INET    ? ntohs(((sockaddr_in*)&addr)->sin_port)
+                  : addr.ss_family == AF_INET6 ? ntohs(((sockaddr_in6*)&addr)->sin6_port)
+                                               : -1;
+    if (p == port) ::listen(fd, 1024);
+  }
+}
+
 }  // namespace
 
 void serve(const ServeOptions& opt) {
@@ -237,6 +259,7 @@ void serve(const ServeOptions& opt) {
     throw Error(opt.host + ":" + std::to_string(port) +
                 ": cannot bind (in use, or no such address)");
   }
+  deepen_backlog(port);
   signals.start(svr);
   std::printf("nmt serve: %s on http://%s:%d/ (%d translation threads)\n", opt.model.c_str(),
               opt.host.c_str(), port, opt.threads);
