@@ -1,6 +1,5 @@
 #include "train/data.h"
 
-#include <filesystem>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -9,14 +8,6 @@
 namespace nmt::train {
 
 namespace {
-
-std::string in_dir(const std::string& dir, const std::string& name, const std::string& lang) {
-  const std::string base = (std::filesystem::path(dir) / (name + "." + lang)).string();
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(base + ".gz", ec)) return base + ".gz";
-  if (std::filesystem::is_regular_file(base, ec)) return base;
-  throw Error(base + ": no such file (nor " + base + ".gz) for language '" + lang + "'");
-}
 
 text::Vocab vocab_of(const std::vector<std::string>& lines, const text::Codec& codec,
                      int min_freq) {
@@ -46,7 +37,7 @@ DataFiles resolve_data_files(DataFiles f, const std::string& dir, const std::str
   for (auto [file, name, lang] :
        {std::tuple{&f.train_src, "train", &src_lang}, std::tuple{&f.train_trg, "train", &trg_lang},
         std::tuple{&f.valid_src, "val", &src_lang}, std::tuple{&f.valid_trg, "val", &trg_lang}}) {
-    if (file->empty()) *file = in_dir(dir, name, *lang);
+    if (file->empty()) *file = text::split_path(dir, name, *lang);
   }
   return f;
 }
