@@ -58,13 +58,9 @@ void run_eval(const EvalOptions& o) {
   decode::Translator tr(m);
   std::vector<std::string> hyps, hyp_tok, ref_tok;
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t start = 0; start < pc.src.size(); start += o.batch) {
-    const std::vector<std::string> lines(pc.src.begin() + start,
-                                         pc.src.begin() + std::min(pc.src.size(), start + o.batch));
-    for (auto& r : decode::translate_lines(m, tr, lines, dopt, false, 200, (long)start + 1)) {
-      hyps.push_back(r.text);
-      hyp_tok.push_back(join(r.out_tokens));
-    }
+  for (auto& r : decode::translate_in_batches(m, tr, pc.src, dopt, o.batch)) {
+    hyps.push_back(r.text);
+    hyp_tok.push_back(join(r.out_tokens));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& line : pc.trg) ref_tok.push_back(join(m.trg_codec->tokenize(line)));

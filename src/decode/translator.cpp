@@ -305,6 +305,21 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
   return res;
 }
 
+std::vector<TextTranslation> translate_in_batches(const model::Model& m, Translator& tr,
+                                                  const std::vector<std::string>& lines,
+                                                  const DecodeOptions& opt, int batch,
+                                                  int max_src_len, bool warn) {
+  std::vector<TextTranslation> all;
+  all.reserve(lines.size());
+  for (std::size_t start = 0; start < lines.size(); start += (std::size_t)batch) {
+    const std::vector<std::string> slice(
+        lines.begin() + start, lines.begin() + std::min(lines.size(), start + (std::size_t)batch));
+    for (auto& r : translate_lines(m, tr, slice, opt, false, max_src_len, (long)start + 1, warn))
+      all.push_back(std::move(r));
+  }
+  return all;
+}
+
 std::vector<std::string> output_tokens(const model::Model& m, const Hypothesis& h,
                                        const std::vector<std::string>& src_tokens, int S,
                                        bool replace_unk) {

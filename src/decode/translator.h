@@ -76,6 +76,11 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
                                              const DecodeOptions& opt, bool replace_unk = false,
                                              int max_src_len = 200, long first_line = 1,
                                              bool warn = true);
+// translate_lines over all lines in slices of `batch` (line numbers of warnings count from 1).
+std::vector<TextTranslation> translate_in_batches(const model::Model& m, Translator& tr,
+                                                  const std::vector<std::string>& lines,
+                                                  const DecodeOptions& opt, int batch,
+                                                  int max_src_len = 200, bool warn = true);
 // Output tokens of a hypothesis, <unk> replaced by the most attended source token when asked.
 std::vector<std::string> output_tokens(const model::Model& m, const Hypothesis& h,
                                        const std::vector<std::string>& src_tokens, int S,

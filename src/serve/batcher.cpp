@@ -130,14 +130,8 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
   try {
     auto& tr = translator(opt.precision);
     // A single request larger than max_batch is translated in slices of max_batch.
-    Result all;
-    for (std::size_t start = 0; start < lines.size(); start += opt_.max_batch) {
-      const std::vector<std::string> slice(
-          lines.begin() + start,
-          lines.begin() + std::min(lines.size(), start + (std::size_t)opt_.max_batch));
-      auto part = decode::translate_lines(m_, tr, slice, opt, false, opt_.max_src_len, 1, false);
-      for (auto& r : part) all.push_back(std::move(r));
-    }
+    Result all =
+        decode::translate_in_batches(m_, tr, lines, opt, opt_.max_batch, opt_.max_src_len, false);
     std::size_t at = 0;
     for (auto& j : live) {
       Result mine(std::make_move_iterator(all.begin() + at),

@@ -102,6 +102,7 @@ class Run {
   std::optional<model::SafeTensors> state_file_;  // resume: released once restored
   text::ParallelCorpus train_text_, valid_text_;
   EncodedCorpus train_data_, valid_data_;
+  std::vector<int> lengths_;  // source length of each training pair (batch planning)
   model::Model m_;
   std::optional<Updater> updater_;
   RunState st_;
@@ -233,10 +234,8 @@ void Run::save_state(const RunState& s) {
 }
 
 bool Run::run_epoch(bool& stop) {
-  std::vector<int> lengths(train_data_.src.size());
-  for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)train_data_.src[i].size();
   const auto batches =
-      text::plan_batches(lengths, {opt_.batch, true, opt_.bucket, opt_.seed}, st_.epoch);
+      text::plan_batches(lengths_, {opt_.batch, true, opt_.bucket, opt_.seed}, st_.epoch);
   progress_.start_epoch(st_.epoch + 1, opt_.epochs, (long)batches.size(), st_.batch_in_epoch);
   const auto t0 = clock_type::now();
   const double seconds_before = st_.epoch_seconds;
@@ -340,6 +339,8 @@ bool Run::train() {
                               opt_.max_len);
   valid_data_ = encode_corpus(valid_text_, *m_.src_codec, *m_.trg_codec, m_.src_vocab, m_.trg_vocab,
                               opt_.max_len);
+  lengths_.resize(train_data_.src.size());
+  for (std::size_t i = 0; i < lengths_.size(); ++i) lengths_[i] = (int)train_data_.src[i].size();
   const std::size_t skipped = train_text_.skipped_empty;
   train_text_ = {};  // only the ids are needed from here on
   say(data_summary(train_data_, skipped, valid_data_.src.size(), opt_.max_len));
