@@ -16,7 +16,13 @@ Subcommands:
       prints their numbers.
   bench --data data/multi30k --threads 2 --steps 20 --warmup 3
       Times training steps and greedy translation of the full seed model on
-      real Multi30k batches; prints JSON lines.
+      real Multi30k batches; prints JSON lines. Like nmt, it first makes
+      sure OpenBLAS runs its fastest kernels for this CPU: where Debian's
+      OpenBLAS does not recognise the CPU and falls back to generic SSE3
+      kernels, the script re-executes itself with OPENBLAS_CORETYPE set
+      (SkylakeX on AVX-512, Haswell on AVX2), exactly as nmt does
+      (src/tensor/ops.cpp, ensure_fast_blas). `--coretype NAME` forces a
+      kernel instead; the JSON lines name the kernel used ("blas_core").
 
 Only needs PyTorch (tested with Debian's 1.13) and the standard library;
 safetensors files are read and written by hand.
@@ -35,7 +41,47 @@ import sys
 import time
 from collections import Counter
 
-import torch
+
+def _openblas():
+    import ctypes
+    for name in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def blas_core_name():
+    lib = _openblas()
+    return lib.openblas_get_corename().decode() if lib else "unknown"
+
+
+def ensure_fast_blas():
+    """The kernel selection nmt applies (ops::ensure_fast_blas), before torch
+    loads OpenBLAS: a generic fallback core is replaced by the best one the
+    CPU supports, by re-executing with OPENBLAS_CORETYPE set."""
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        return
+    if blas_core_name().lower() not in ("prescott", "core2", "nehalem"):
+        return
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        flags = set(next((l for l in f if l.startswith("flags")), "").split())
+    want = ("SkylakeX" if {"avx512f", "avx512bw"} <= flags else
+            "Haswell" if {"avx2", "fma"} <= flags else None)
+    if want:
+        os.environ["OPENBLAS_CORETYPE"] = want
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
+if __name__ == "__main__" and "bench" in sys.argv[1:2]:
+    if "--coretype" in sys.argv:  # a forced kernel, e.g. to show what a generic one costs
+        os.environ["OPENBLAS_CORETYPE"] = sys.argv[sys.argv.index("--coretype") + 1]
+    ensure_fast_blas()
+
+import torch  # noqa: E402  (after the kernel selection above)
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -775,6 +821,7 @@ def cmd_bench(args):
             elapsed += dt
             tokens += int((trg[1:] != PAD_IDX).sum())
     emit({"what": "train", "impl": "pytorch", "threads": args.threads,
+          "blas_core": blas_core_name(),
           "batch": batch, "tokens_per_s": round(tokens / elapsed, 2),
           "steps": args.steps, "warmup": args.warmup, "tokens": tokens,
           "seconds": round(elapsed, 3), "params": nparams,
@@ -828,6 +875,8 @@ def main():
     b = sub.add_parser("bench", help="PyTorch speed baseline")
     b.add_argument("--data", default="data/multi30k")
     b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--coretype", default="",
+                   help="force this OpenBLAS kernel (OPENBLAS_CORETYPE) instead of the best")
     b.add_argument("--steps", type=int, default=20)
     b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--seed", type=int, default=1234)

@@ -1,8 +1,10 @@
 // nmt train: the recipe of a preset (seed by default, design §4) on any parallel corpus.
+#include <cstdio>
 #include <cstdlib>
 #include <variant>
 
 #include "cli/commands.h"
+#include "dist/comm.h"
 #include "model/preset.h"
 #include "train/trainer.h"
 
@@ -27,6 +29,23 @@ void add_table_option(CLI::App* cmd, train::TrainOptions& o, const train::Option
       spec.member);
 }
 
+// Under mpirun, one of N data-parallel ranks: an error on any rank ends the whole job (the
+// others would otherwise wait for it in the next collective forever).
+bool run_training(const train::TrainOptions& opt) {
+  auto& comm = dist::Comm::world();
+  if (comm.size() == 1) return train::train(opt);
+  try {
+    return train::train(opt);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "nmt: error: %s%s\n",
+                 comm.root() ? "" : ("rank " + std::to_string(comm.rank()) + ": ").c_str(),
+                 e.what());
+    std::fflush(stderr);
+    comm.abort(1);
+  }
+}
+
 }  // namespace
 
 void add_train(CLI::App& app) {
@@ -42,7 +61,7 @@ void add_train(CLI::App& app) {
       if (cmd->count(train::flag_of(spec.key)) == 0) opt->defaulted.insert(spec.key);
     // The preset's values for every option not given on the command line.
     if (!opt->defaulted.count("preset")) train::apply_preset(*opt, opt->preset, &opt->defaulted);
-    if (!train::train(*opt)) std::exit(130);  // interrupted; the state is saved
+    if (!run_training(*opt)) std::exit(130);  // interrupted; the state is saved
   });
 }
 

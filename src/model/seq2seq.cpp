@@ -184,6 +184,26 @@ void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, in
   linear(bf16 ? bf16->out_w : nullptr, n, LO, V, b.out, w.out_w, w.out_b, b.logits);
 }
 
+namespace {
+
+// The internal row order: longest target first, so step t works on rows [0, n_t).
+std::vector<int> longest_target_first(const text::Batch& batch) {
+  std::vector<int> order(batch.batch);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return batch.trg_lengths[a] > batch.trg_lengths[b]; });
+  return order;
+}
+
+// n_t: how many rows (in that order) are still running at decoder step t.
+int rows_at_step(const text::Batch& batch, const std::vector<int>& order, int t) {
+  int n = 0;
+  while (n < batch.batch && batch.trg_lengths[order[n]] > t) ++n;
+  return n;
+}
+
+}  // namespace
+
 double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
                               const std::vector<unsigned char>& coins, float dropout, Rng* rng) {
   const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, V = c.trg_vocab_size;
@@ -197,11 +217,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   const int S = S_, T = T_, B = B_;
   if (T < 2) throw Error("target batch needs at least <sos> and <eos>");
   if ((int)coins.size() < T) throw Error("teacher-forcing coins shorter than the target");
-  // Internal order: longest target first, so step t works on rows [0, n_t).
-  order_.resize(B);
-  std::iota(order_.begin(), order_.end(), 0);
-  std::stable_sort(order_.begin(), order_.end(),
-                   [&](int a, int b) { return batch.trg_lengths[a] > batch.trg_lengths[b]; });
+  order_ = longest_target_first(batch);
   row_of_.resize(B);
   for (int i = 0; i < B; ++i) row_of_[order_[i]] = i;
   std::vector<int> src((std::size_t)S * B);  // columns in internal order
@@ -234,11 +250,9 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   r_.assign(T + 1, 0);
   N_ = 0;
   for (int t = 1; t < T; ++t) {
-    int n = 0;
-    while (n < B && batch.trg_lengths[order_[n]] > t) ++n;
-    n_[t] = n;
+    n_[t] = rows_at_step(batch, order_, t);
     r_[t] = (int)N_;
-    N_ += n;
+    N_ += n_[t];
   }
   r_[T] = (int)N_;
   const std::size_t N = (std::size_t)N_;
@@ -290,6 +304,30 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     }
   }
   return layers::softmax_ce_forward((int)N, V, logits, tgt, grow(lse_, N), ls_);
+}
+
+void TrainingGraph::draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p,
+                                       Rng& rng, std::vector<float>& src,
+                                       std::vector<float>& trg) {
+  const int E = c.emb_dim, S = batch.src_len, T = batch.trg_len, B = batch.batch;
+  const std::vector<int> order = longest_target_first(batch);
+  std::vector<float> drawn((std::size_t)S * B * E);  // [S, B internal, E], as Encoder draws
+  layers::dropout_mask((std::int64_t)drawn.size(), p, rng, drawn.data());
+  src.resize(drawn.size());
+  for (int t = 0; t < S; ++t)
+    for (int i = 0; i < B; ++i)
+      std::memcpy(src.data() + ((std::size_t)t * B + order[i]) * E,
+                  drawn.data() + ((std::size_t)t * B + i) * E, sizeof(float) * E);
+  std::size_t N = 0;  // the decoder's rows over all steps, as forward() lays them out
+  for (int t = 1; t < T; ++t) N += rows_at_step(batch, order, t);
+  drawn.resize(N * E);
+  layers::dropout_mask((std::int64_t)drawn.size(), p, rng, drawn.data());
+  trg.assign((std::size_t)T * B * E, 0.0f);
+  std::size_t r = 0;
+  for (int t = 1; t < T; ++t)
+    for (int i = 0, n = rows_at_step(batch, order, t); i < n; ++i, ++r)
+      std::memcpy(trg.data() + ((std::size_t)t * B + order[i]) * E, drawn.data() + r * E,
+                  sizeof(float) * E);
 }
 
 void TrainingGraph::set_dropout_masks(std::vector<float> src, std::vector<float> trg) {

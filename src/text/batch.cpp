@@ -92,6 +92,25 @@ Batch make_batch(const std::vector<std::vector<int>>& src, const std::vector<std
   return b;
 }
 
+Batch columns(const Batch& b, int begin, int end) {
+  Batch s;
+  s.batch = end - begin;
+  s.src_lengths.assign(b.src_lengths.begin() + begin, b.src_lengths.begin() + end);
+  s.trg_lengths.assign(b.trg_lengths.begin() + begin, b.trg_lengths.begin() + end);
+  s.index.assign(b.index.begin() + begin, b.index.begin() + end);
+  for (int l : s.src_lengths) s.src_len = std::max(s.src_len, l);
+  for (int l : s.trg_lengths) s.trg_len = std::max(s.trg_len, l);
+  auto copy = [&](const std::vector<int>& from, int len, std::vector<int>& to) {
+    to.resize((std::size_t)len * s.batch);
+    for (int t = 0; t < len; ++t)
+      std::copy_n(from.begin() + (std::size_t)t * b.batch + begin, s.batch,
+                  to.begin() + (std::size_t)t * s.batch);
+  };
+  copy(b.src, s.src_len, s.src);
+  if (!b.trg.empty()) copy(b.trg, s.trg_len, s.trg);
+  return s;
+}
+
 std::vector<std::vector<std::size_t>> plan_batches(const std::vector<int>& lengths,
                                                    const BatchPlan& plan, int epoch) {
   if (plan.batch_size <= 0)

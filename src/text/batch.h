@@ -21,6 +21,10 @@ struct Batch {
 Batch make_batch(const std::vector<std::vector<int>>& src, const std::vector<std::vector<int>>& trg,
                  const std::vector<std::size_t>& idx);
 
+// Columns [begin, end) of a batch as a batch of their own, S and T shrunk to their longest
+// sentence (a data-parallel rank's shard).
+Batch columns(const Batch& b, int begin, int end);
+
 struct BatchPlan {
   int batch_size = 128;
   bool shuffle = true;

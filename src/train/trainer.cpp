@@ -16,6 +16,8 @@
 #include "common/error.h"
 #include "common/peak_memory.h"
 #include "common/rng.h"
+#include "dist/agree.h"
+#include "dist/comm.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 #include "tensor/ops.h"
@@ -81,7 +83,8 @@ std::vector<std::string> sample_lines(const std::vector<std::string>& lines, lon
 // end of each epoch (validation, schedule, checkpoints).
 class Run {
  public:
-  explicit Run(TrainOptions o) : opt_(std::move(o)), progress_(opt_.progress) {}
+  explicit Run(TrainOptions o)
+      : opt_(std::move(o)), comm_(dist::Comm::world()), progress_(opt_.progress && comm_.root()) {}
   bool train();
 
  private:
@@ -94,9 +97,15 @@ class Run {
   bool run_epoch(bool& stop);  // false: interrupted (state saved)
   void end_epoch(bool stopped, bool& early_stop);
   void save_state(const RunState& s);
-  void say(const std::string& line) { progress_.message(line); }
+  void join_ranks();
+  Validation validate_on_root();
+  // Messages and files come from rank 0 alone.
+  void say(const std::string& line) {
+    if (comm_.root()) progress_.message(line);
+  }
 
   TrainOptions opt_;
+  dist::Comm& comm_;
   Progress progress_;
   std::string out_;
   std::optional<model::SafeTensors> state_file_;  // resume: released once restored
@@ -131,8 +140,10 @@ void Run::open() {
   }
   if (opt_.tokenizer == "spm" && opt_.defaulted.count("lowercase")) opt_.lowercase = false;
   validate(opt_);
+  // --threads is per rank; by default the ranks on one host share its default thread count.
+  if (opt_.defaulted.count("threads")) opt_.threads = comm_.threads_per_rank(opt_.threads);
   ops::set_threads(opt_.threads);
-  check_writable(out_);
+  if (comm_.root()) check_writable(out_);
   options_ = recorded_options(opt_);
   rng_.reseed(opt_.seed ^ 0x5eed5eedULL);
 }
@@ -161,7 +172,15 @@ model::ModelConfig Run::new_config() {
 }
 
 // SentencePiece model(s) trained on (a sample of) the training text, into the run directory.
+// Trained by rank 0 alone; the other ranks of a data-parallel run get copies of its files.
 void Run::train_tokenizer(model::ModelConfig& cfg) {
+  if (opt_.joint_vocab) {
+    cfg.spm_src = cfg.spm_trg = "spm.model";
+  } else {
+    cfg.spm_src = "spm." + opt_.src_lang + ".model";
+    cfg.spm_trg = "spm." + opt_.trg_lang + ".model";
+  }
+  if (!comm_.root()) return;
   text::SpmTrainOptions so{opt_.vocab_size, opt_.spm_type, opt_.seed, opt_.threads};
   Rng sample_rng(opt_.seed ^ 0x5b3e11ULL);  // its own stream: the training RNG is untouched
   const auto t0 = clock_type::now();
@@ -169,11 +188,8 @@ void Run::train_tokenizer(model::ModelConfig& cfg) {
     auto text = sample_lines(train_text_.src, opt_.spm_sample, sample_rng);
     for (auto& l : sample_lines(train_text_.trg, opt_.spm_sample, sample_rng))
       text.push_back(std::move(l));
-    cfg.spm_src = cfg.spm_trg = "spm.model";
     text::train_spm(text, so, out_ + "/" + cfg.spm_src);
   } else {
-    cfg.spm_src = "spm." + opt_.src_lang + ".model";
-    cfg.spm_trg = "spm." + opt_.trg_lang + ".model";
     text::train_spm(sample_lines(train_text_.src, opt_.spm_sample, sample_rng), so,
                     out_ + "/" + cfg.spm_src);
     text::train_spm(sample_lines(train_text_.trg, opt_.spm_sample, sample_rng), so,
@@ -188,17 +204,25 @@ void Run::train_tokenizer(model::ModelConfig& cfg) {
 
 void Run::create_model() {
   model::ModelConfig cfg = new_config();
-  if (cfg.tokenizer == "spm") train_tokenizer(cfg);
-  const auto src_codec = text::make_codec(cfg.codec_spec(true, out_));
-  const auto trg_codec = text::make_codec(cfg.codec_spec(false, out_));
+  std::string text_dir = out_;
+  if (cfg.tokenizer == "spm") {
+    train_tokenizer(cfg);
+    std::vector<std::string> files{cfg.spm_src};
+    if (cfg.spm_trg != cfg.spm_src) files.push_back(cfg.spm_trg);
+    if (comm_.size() > 1) text_dir = dist::share_files(comm_, out_, files);
+  }
+  const auto src_codec = text::make_codec(cfg.codec_spec(true, text_dir));
+  const auto trg_codec = text::make_codec(cfg.codec_spec(false, text_dir));
   auto [src_vocab, trg_vocab] = build_vocabs(train_text_, *src_codec, *trg_codec, opt_.min_freq);
   cfg.src_vocab_size = src_vocab.size();
   cfg.trg_vocab_size = trg_vocab.size();
-  m_ = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt_.seed, out_);
+  m_ = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt_.seed, text_dir);
+  if (text_dir != out_) dist::remove_copies(comm_, text_dir);  // the codecs are loaded
+  updater_.emplace(m_);
+  if (!comm_.root()) return;
   m_.src_vocab.save(out_ + "/vocab.src.txt");
   m_.trg_vocab.save(out_ + "/vocab.trg.txt");
   write_file_atomic(out_ + "/config.json", m_.config.to_json().dump(2) + "\n");
-  updater_.emplace(m_);
 }
 
 void Run::restore_model() {
@@ -225,12 +249,50 @@ void Run::restore_model() {
 }
 
 void Run::save_state(const RunState& s) {
+  if (!comm_.root()) return;
   const std::vector<std::int64_t> shape{(std::int64_t)m_.params.size()};
   model::save_safetensors(state_path(out_),
                           {{"params", "F32", shape, m_.params.data()},
                            {"adam.m", "F32", shape, updater_->adam_m.data()},
                            {"adam.v", "F32", shape, updater_->adam_v.data()}},
                           {{"state", s.to_json().dump()}, {"options", options_.dump()}});
+}
+
+// Data parallelism: the ranks check that they hold the same data, options and model, then each
+// computes its shard of every batch and the gradients are summed before the update.
+void Run::join_ranks() {
+  dist::Fingerprint data, model;
+  for (const auto* corpus : {&train_data_, &valid_data_})
+    for (const auto* side : {&corpus->src, &corpus->trg})
+      for (const auto& s : *side) data.add(s);
+  data.add(options_.dump());
+  model.add(m_.params.data(), m_.params.size() * sizeof(float));
+  model.add(updater_->adam_m.data(), updater_->adam_m.size() * sizeof(float));
+  model.add(updater_->adam_v.data(), updater_->adam_v.size() * sizeof(float));
+  model.add(st_.to_json().dump());
+  const auto rng = rng_.state();
+  model.add(rng.data(), sizeof rng);
+  dist::require_same(comm_, data.value(), "the training data or options");
+  dist::require_same(comm_, model.value(), "the model or training state (resume from one run directory)");
+  updater_->set_shard(comm_.rank(), comm_.size());
+  updater_->gradient_hook = [this](float* g, std::size_t n) { comm_.sum(g, n); };
+  say("data parallel: " + std::to_string(comm_.size()) + " ranks x " +
+      std::to_string(ops::threads()) + " threads, each computing 1/" +
+      std::to_string(comm_.size()) + " of every batch of " + std::to_string(opt_.batch));
+}
+
+// Rank 0 validates; the others wait (sleeping) for its figures, which drive the schedule.
+Validation Run::validate_on_root() {
+  Validation v;
+  if (comm_.root()) v = validate_model(m_, valid_data_, valid_text_, opt_.select_by == "bleu");
+  if (comm_.size() == 1) return v;
+  double f[6] = {v.loss.loss, v.loss.ppl, v.loss.loss_free, v.loss.ppl_free, v.bleu ? 1.0 : 0.0,
+                 v.bleu.value_or(0.0)};
+  comm_.broadcast(f, 6);
+  v.loss = {f[0], f[1], f[2], f[3], 0};
+  v.bleu.reset();
+  if (f[4] > 0) v.bleu = f[5];
+  return v;
 }
 
 bool Run::run_epoch(bool& stop) {
@@ -248,15 +310,16 @@ bool Run::run_epoch(bool& stop) {
     const auto batch =
         text::make_batch(train_data_.src, train_data_.trg, batches[st_.batch_in_epoch]);
     step_opt.lr = scheduled_lr(opt_, st_.schedule, st_.step + 1);
-    const double loss_sum = updater_->step(batch, rng_, step_opt);
+    double shared[2] = {updater_->step(batch, rng_, step_opt), g_signal.load() != 0 ? 1.0 : 0.0};
+    comm_.sum(shared, 2);  // the whole batch's loss; a signal seen by any rank stops them all
     st_.step = updater_->steps;
-    st_.epoch_loss += loss_sum;
+    st_.epoch_loss += shared[0];
     st_.epoch_tokens += updater_->tokens();
     st_.epoch_seconds =
         seconds_before + std::chrono::duration<double>(clock_type::now() - t0).count();
     progress_.update(st_.batch_in_epoch + 1, st_.epoch_loss / st_.epoch_tokens,
                      st_.epoch_tokens / std::max(st_.epoch_seconds, 1e-9));
-    const bool interrupted = g_signal.load() != 0;
+    const bool interrupted = shared[1] > 0;
     if (interrupted || (opt_.save_every > 0 && st_.step % opt_.save_every == 0)) {
       RunState snapshot = st_;  // resumes with the next batch of this epoch
       snapshot.batch_in_epoch = st_.batch_in_epoch + 1;
@@ -276,7 +339,7 @@ bool Run::run_epoch(bool& stop) {
 }
 
 void Run::end_epoch(bool stopped, bool& early_stop) {
-  const Validation v = validate_model(m_, valid_data_, valid_text_, opt_.select_by == "bleu");
+  const Validation v = validate_on_root();
   const double score = selection_score(v, opt_.select_by);
   const double train_loss = st_.epoch_loss / st_.epoch_tokens;
   const bool best = score < st_.best_valid;
@@ -307,10 +370,10 @@ void Run::end_epoch(bool stopped, bool& early_stop) {
   if (v.bleu) training["valid_bleu"] = *v.bleu;
   if (best) {
     st_.best_valid = score;
-    model::save_model(out_, m_, {{"training", training}});
+    if (comm_.root()) model::save_model(out_, m_, {{"training", training}});
   }
   // Every epoch's weights as a model of their own, before the log line that announces them.
-  if (opt_.keep_epochs && !stopped)
+  if (opt_.keep_epochs && !stopped && comm_.root())
     model::save_model(out_ + "/epochs/" + std::to_string(st_.epoch + 1), m_,
                       {{"training", training}});
   if (!stopped) {
@@ -322,7 +385,7 @@ void Run::end_epoch(bool stopped, bool& early_stop) {
   if (!stopped) next.start_next_epoch();
   if (early_stop) next.finished = true;
   // The log first: a crash before the state is saved redoes this epoch and rewrites it.
-  write_file_atomic(out_ + "/log.jsonl", st_.log_text());
+  if (comm_.root()) write_file_atomic(out_ + "/log.jsonl", st_.log_text());
   save_state(next);
   if (!stopped) st_.start_next_epoch();
 }
@@ -345,6 +408,7 @@ bool Run::train() {
   train_text_ = {};  // only the ids are needed from here on
   say(data_summary(train_data_, skipped, valid_data_.src.size(), opt_.max_len));
   say(model_summary(m_.config, ops::threads()));
+  if (comm_.size() > 1) join_ranks();
 
   bool stop = st_.finished, early_stop = false;
   if (stop) say("this run already stopped early; nothing to do");
@@ -353,7 +417,7 @@ bool Run::train() {
     if (st_.epoch_tokens == 0) break;  // --max-steps reached exactly at an epoch boundary
     end_epoch(stop, early_stop);
   }
-  if (!st_.log.empty()) write_file_atomic(out_ + "/log.jsonl", st_.log_text());
+  if (!st_.log.empty() && comm_.root()) write_file_atomic(out_ + "/log.jsonl", st_.log_text());
   char buf[240];
   std::snprintf(buf, sizeof buf, "done: %ld steps, best valid %s, peak memory %ld MB; model in %s",
                 st_.step, best_summary(st_.best_valid, opt_.select_by).c_str(), peak_rss_mb(),

@@ -1,5 +1,6 @@
 #include "train/updater.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -26,10 +27,46 @@ double Updater::backward(const text::Batch& batch, Rng& rng, const TrainOptions&
   for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
   grads_.zero();
   graph_.set_label_smoothing(opt.label_smoothing);
+  if (shards_ > 1) return forward_shard(batch, coins, rng, opt.dropout);
   const double loss_sum = graph_.forward(m_.config, m_.w, batch, coins, opt.dropout, &rng);
   if (!std::isfinite(loss_sum))
     throw Error(where() + "loss is " + (std::isnan(loss_sum) ? "NaN" : "Inf") + kIntact);
-  graph_.backward(m_.config, m_.w, g_, 1.0f / graph_.tokens());
+  tokens_ = graph_.tokens();
+  graph_.backward(m_.config, m_.w, g_, 1.0f / tokens_);
+  return loss_sum;
+}
+
+void Updater::set_shard(int rank, int size) {
+  shard_ = rank;
+  shards_ = size;
+}
+
+double Updater::forward_shard(const text::Batch& batch, const std::vector<unsigned char>& coins,
+                              Rng& rng, float dropout) {
+  tokens_ = 0;
+  for (int l : batch.trg_lengths) tokens_ += l - 1;
+  if (dropout > 0.0f)
+    model::TrainingGraph::draw_dropout_masks(m_.config, batch, dropout, rng, src_drop_, trg_drop_);
+  const int begin = (int)((long)batch.batch * shard_ / shards_);
+  const int end = (int)((long)batch.batch * (shard_ + 1) / shards_);
+  if (begin == end) return 0.0;  // fewer sentences than ranks: this one adds nothing
+  const text::Batch part = text::columns(batch, begin, end);
+  if (dropout > 0.0f) {
+    const int E = m_.config.emb_dim, B = batch.batch, n = end - begin;
+    auto slice = [&](const std::vector<float>& whole, int len) {
+      std::vector<float> out((std::size_t)len * n * E);
+      for (int t = 0; t < len; ++t)
+        std::copy_n(whole.begin() + ((std::size_t)t * B + begin) * E, (std::size_t)n * E,
+                    out.begin() + (std::size_t)t * n * E);
+      return out;
+    };
+    graph_.set_dropout_masks(slice(src_drop_, part.src_len), slice(trg_drop_, part.trg_len));
+  }
+  const double loss_sum = graph_.forward(m_.config, m_.w, part, coins, dropout, nullptr);
+  graph_.set_dropout_masks({}, {});
+  if (!std::isfinite(loss_sum))
+    throw Error(where() + "loss is " + (std::isnan(loss_sum) ? "NaN" : "Inf") + kIntact);
+  graph_.backward(m_.config, m_.w, g_, 1.0f / tokens_);
   return loss_sum;
 }
 
