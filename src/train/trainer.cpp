@@ -97,6 +97,7 @@ class Run {
   bool run_epoch(bool& stop);  // false: interrupted (state saved)
   void end_epoch(bool stopped, bool& early_stop);
   void save_state(const RunState& s);
+  void agree_on_data();
   void join_ranks();
   Validation validate_on_root();
   // Messages and files come from rank 0 alone.
@@ -260,19 +261,24 @@ void Run::save_state(const RunState& s) {
 
 // Data parallelism: the ranks check that they hold the same data, options and model, then each
 // computes its shard of every batch and the gradients are summed before the update.
-void Run::join_ranks() {
-  dist::Fingerprint data, model;
-  for (const auto* corpus : {&train_data_, &valid_data_})
+// Before anything is written: the same text and options on every rank.
+void Run::agree_on_data() {
+  dist::Fingerprint data;
+  for (const auto* corpus : {&train_text_, &valid_text_})
     for (const auto* side : {&corpus->src, &corpus->trg})
-      for (const auto& s : *side) data.add(s);
+      for (const auto& line : *side) data.add(line + "\n");
   data.add(options_.dump());
+  dist::require_same(comm_, data.value(), "the training data or options");
+}
+
+void Run::join_ranks() {
+  dist::Fingerprint model;
   model.add(m_.params.data(), m_.params.size() * sizeof(float));
   model.add(updater_->adam_m.data(), updater_->adam_m.size() * sizeof(float));
   model.add(updater_->adam_v.data(), updater_->adam_v.size() * sizeof(float));
   model.add(st_.to_json().dump());
   const auto rng = rng_.state();
   model.add(rng.data(), sizeof rng);
-  dist::require_same(comm_, data.value(), "the training data or options");
   dist::require_same(comm_, model.value(), "the model or training state (resume from one run directory)");
   updater_->set_shard(comm_.rank(), comm_.size());
   updater_->gradient_hook = [this](float* g, std::size_t n) { comm_.sum(g, n); };
@@ -394,6 +400,7 @@ bool Run::train() {
   SignalGuard signals;
   open();
   load_data();
+  if (comm_.size() > 1) agree_on_data();
   if (opt_.resume)
     restore_model();
   else
@@ -410,6 +417,7 @@ bool Run::train() {
   say(model_summary(m_.config, ops::threads()));
   if (comm_.size() > 1) join_ranks();
 
+  const long first_step = st_.step;
   bool stop = st_.finished, early_stop = false;
   if (stop) say("this run already stopped early; nothing to do");
   for (; st_.epoch < opt_.epochs && !stop && !early_stop;) {
@@ -419,6 +427,11 @@ bool Run::train() {
   }
   if (!st_.log.empty() && comm_.root()) write_file_atomic(out_ + "/log.jsonl", st_.log_text());
   char buf[240];
+  if (comm_.size() > 1 && st_.step > first_step) {
+    std::snprintf(buf, sizeof buf, "all-reduce of the gradients: %.1f ms a step on rank 0",
+                  1e3 * comm_.sum_seconds() / (st_.step - first_step));
+    say(buf);
+  }
   std::snprintf(buf, sizeof buf, "done: %ld steps, best valid %s, peak memory %ld MB; model in %s",
                 st_.step, best_summary(st_.best_valid, opt_.select_by).c_str(), peak_rss_mb(),
                 out_.c_str());
