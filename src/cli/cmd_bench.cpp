@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -10,6 +11,7 @@
 #include "common/rng.h"
 #include "decode/translator.h"
 #include "model/checkpoint.h"
+#include "tensor/gemm_bf16.h"
 #include "tensor/ops.h"
 #include "train/data.h"
 #include "train/trainer.h"
@@ -26,59 +28,77 @@ struct BenchOptions {
   int steps = 20;
   std::string model;  // trained weights for translation (random init otherwise)
   bool train = true, translate = true;
+  // Training precisions measured side by side (bf16 only where the CPU and build have it).
+  std::vector<std::string> precisions =
+      ops::bf16_gemm_available() ? std::vector<std::string>{"fp32", "bf16"}
+                                 : std::vector<std::string>{"fp32"};
   int sentences = 1000;  // test2016 sentences translated per measurement
   int single = 100;      // sentences translated one at a time
 };
 
+// Training speed of the seed model on real shuffled batches, at one precision (fp32 or bf16);
+// returns target tokens/s.
+double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
+                      const std::string& precision) {
+  using clock = std::chrono::steady_clock;
+  model::Model m = train::seed_model(pc, 1234);
+  const auto data =
+      train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
+  std::vector<int> lengths(data.src.size());
+  for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)data.src[i].size();
+  const auto batches = text::plan_batches(lengths, {o.batch, true, false, 1234}, 0);
+  train::TrainOptions topt;
+  topt.precision = precision;
+  train::Updater up(m);
+  Rng rng(1);
+  long tokens = 0;
+  double seconds = 0, loss = 0;
+  for (int i = 0; i < o.warmup + o.steps; ++i) {
+    const auto batch = text::make_batch(data.src, data.trg, batches[i % batches.size()]);
+    const auto t0 = clock::now();
+    const double loss_sum = up.step(batch, rng, topt);
+    const double dt = std::chrono::duration<double>(clock::now() - t0).count();
+    if (i >= o.warmup) {
+      tokens += up.tokens();
+      seconds += dt;
+      loss += loss_sum;
+    }
+  }
+  // One epoch of the bundled train set has about this many target tokens.
+  long epoch_tokens = 0;
+  for (const auto& t : data.trg) epoch_tokens += (long)t.size() - 1;
+  const nlohmann::json j = {{"what", "train"},
+                            {"impl", "nmt"},
+                            {"precision", precision},
+                            {"threads", ops::threads()},
+                            {"batch", o.batch},
+                            {"steps", o.steps},
+                            {"tokens", tokens},
+                            {"seconds", seconds},
+                            {"tokens_per_s", tokens / seconds},
+                            {"mean_loss", loss / tokens},
+                            {"epoch_minutes_est", epoch_tokens / (tokens / seconds) / 60.0},
+                            {"peak_rss_mb", peak_rss_mb()},
+                            {"blas_core", ops::blas_core_name()}};
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+  return tokens / seconds;
+}
+
 void run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;
   ops::set_threads(o.threads);
-  // The seed model on the bundled train set's vocabularies: trained for the training figures,
-  // and the translation model when no --model is given.
-  model::Model m;
-  train::EncodedCorpus data;
-  if (o.train || o.model.empty()) {
-    const auto pc = train::read_split(o.data_dir, "train");
-    m = train::seed_model(pc, 1234);
-    data = train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
-  }
   if (o.train) {
-    std::vector<int> lengths(data.src.size());
-    for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)data.src[i].size();
-    const auto batches = text::plan_batches(lengths, {o.batch, true, false, 1234}, 0);
-    train::TrainOptions topt;
-    train::Updater up(m);
-    Rng rng(1);
-    long tokens = 0;
-    double seconds = 0;
-    for (int i = 0; i < o.warmup + o.steps; ++i) {
-      const auto batch = text::make_batch(data.src, data.trg, batches[i % batches.size()]);
-      const auto t0 = clock::now();
-      up.step(batch, rng, topt);
-      const double dt = std::chrono::duration<double>(clock::now() - t0).count();
-      if (i >= o.warmup) {
-        tokens += up.tokens();
-        seconds += dt;
-      }
-    }
-    nlohmann::json j = {{"what", "train"},
-                        {"impl", "nmt"},
-                        {"threads", ops::threads()},
-                        {"batch", o.batch},
-                        {"steps", o.steps},
-                        {"tokens", tokens},
-                        {"seconds", seconds},
-                        {"tokens_per_s", tokens / seconds},
-                        {"epoch_minutes_est", 0.0},
-                        {"peak_rss_mb", peak_rss_mb()},
-                        {"blas_core", ops::blas_core_name()}};
-    // One epoch of the bundled train set has about this many target tokens.
-    long epoch_tokens = 0;
-    for (const auto& t : data.trg) epoch_tokens += (long)t.size() - 1;
-    j["epoch_minutes_est"] = epoch_tokens / (tokens / seconds) / 60.0;
-    std::printf("%s\n", j.dump().c_str());
-    std::fflush(stdout);
+    const auto pc = train::read_split(o.data_dir, "train");
+    std::map<std::string, double> speed;
+    for (const auto& p : o.precisions) speed[p] = bench_training(o, pc, p);
+    if (speed.count("fp32") && speed.count("bf16"))
+      std::printf("{\"what\":\"train_speedup\",\"bf16_over_fp32\":%.3f}\n",
+                  speed["bf16"] / speed["fp32"]);
   }
+  // The seed model on the bundled train set's vocabularies translates when no --model is given.
+  model::Model m;
+  if (o.translate && o.model.empty()) m = train::seed_model(train::read_split(o.data_dir, "train"), 1234);
   if (o.translate) {
     const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
     const model::Model& tm = o.model.empty() ? m : trained;
@@ -143,6 +163,9 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--sentences", o->sentences, "test2016 sentences per translation measurement")
       ->capture_default_str();
   cmd->add_option("--single", o->single, "Sentences translated one at a time")
+      ->capture_default_str();
+  cmd->add_option("--train-precision", o->precisions,
+                  "Training precisions to measure, in one run (fp32 bf16)")
       ->capture_default_str();
   cmd->add_flag("!--no-train", o->train, "Skip the training measurement");
   cmd->add_flag("!--no-translate", o->translate, "Skip the translation measurements");

@@ -34,6 +34,7 @@ const std::map<std::string, nlohmann::json>& presets() {
         {"lr_patience", 0},
         {"early_stop", 0},
         {"select_by", "ppl_free"},
+        {"precision", "fp32"},
         {"max_len", 100},
         {"bucket", false}}},
       {"strong",
@@ -60,6 +61,7 @@ const std::map<std::string, nlohmann::json>& presets() {
         {"lr_patience", 1},
         {"early_stop", 3},
         {"select_by", "bleu"},
+        {"precision", "fp32"},
         {"max_len", 100},
         {"bucket", true}}},
   };

@@ -1,5 +1,7 @@
 #include "tensor/ops.h"
 
+#include "tensor/gemm_bf16.h"
+
 #include <cblas.h>
 #include <omp.h>
 #include <unistd.h>
@@ -26,6 +28,13 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
       cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, inc_a, beta, C, 1);
     else  // C[1,N] = B[K,N]^T a
       cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, inc_a, beta, C, 1);
+    return;
+  }
+  // Mixed precision (a Bf16GemmScope on this thread, `nmt train --precision bf16`) for GEMMs
+  // big enough to gain from it; weights come from the scope's bf16 copy.
+  if (Bf16Weights* bf16 = active_bf16_weights(); bf16 && (double)M * N * K >= 262144.0) {
+    gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bf16->shadow(A),
+              bf16->shadow(B));
     return;
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,

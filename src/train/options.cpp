@@ -55,6 +55,9 @@ const std::vector<OptionSpec>& option_table() {
       {"lr_patience", &O::lr_patience, R::Changeable, "Epochs without improvement before a decay"},
       {"early_stop", &O::early_stop, R::Changeable,
        "Stop after N epochs without a better validation figure (0 = off)"},
+      {"precision", &O::precision, R::Changeable,
+       "fp32 (exact) or bf16: mixed precision, GEMM inputs in bfloat16 with fp32 accumulation, "
+       "weights, Adam and loss in fp32 (oneDNN; CPUs with AVX512-BF16 or AMX)"},
       {"select_by", &O::select_by, R::Changeable,
        "Validation figure that picks the best checkpoint: ppl_free, ppl or bleu (greedy)"},
       {"max_len", &O::max_len, R::Fixed,
@@ -187,6 +190,8 @@ void validate(const TrainOptions& o) {
     if (v <= 0 || v > (1 << 14))
       throw Error("--emb, --enc-hid and --dec-hid must be in [1, 16384]");
   if (o.threads <= 0) throw Error("--threads must be positive");
+  if (o.precision != "fp32" && o.precision != "bf16")
+    throw Error("--precision must be fp32 or bf16, not '" + o.precision + "'");
 }
 
 }  // namespace nmt::train

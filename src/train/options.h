@@ -28,6 +28,7 @@ struct TrainOptions {
   float lr = 0, clip = 0, teacher_forcing = 0, dropout = 0, label_smoothing = 0, lr_decay = 0;
   long warmup = 0;
   std::string select_by;  // "ppl_free" | "ppl" | "bleu": which validation figure picks the best
+  std::string precision;  // "fp32" (exact) | "bf16" (mixed: bf16 GEMM inputs, fp32 elsewhere)
   bool bucket = false;
   // The run itself (not recorded: may differ between a run and its resumption).
   long max_steps = 0;  // 0 = no limit; otherwise stop after this many updates (then validate/save)

@@ -27,6 +27,12 @@ double Updater::backward(const text::Batch& batch, Rng& rng, const TrainOptions&
   for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
   grads_.zero();
   graph_.set_label_smoothing(opt.label_smoothing);
+  // Mixed precision for this forward and backward only (validation stays fp32).
+  std::optional<ops::Bf16GemmScope> bf16;
+  if (opt.precision == "bf16") {
+    if (!bf16_) bf16_.emplace(m_.params.data(), m_.params.size());
+    bf16.emplace(*bf16_);
+  }
   if (shards_ > 1) return forward_shard(batch, coins, rng, opt.dropout);
   const double loss_sum = graph_.forward(m_.config, m_.w, batch, coins, opt.dropout, &rng);
   if (!std::isfinite(loss_sum))
@@ -77,6 +83,7 @@ void Updater::apply(float lr, float clip) {
   const double clip_coef = clip / (norm + 1e-6);
   if (clip_coef < 1.0) ops::scale(grads_.data(), grads_.size(), (float)clip_coef);
   ++steps;
+  if (bf16_) bf16_->weights_changed();
   ops::adam_update(m_.params.data(), grads_.data(), adam_m.data(), adam_v.data(), m_.params.size(),
                    lr, 0.9f, 0.999f, 1e-8f, steps);
   if (!ops::all_finite(m_.params.data(), m_.params.size())) {

@@ -7,9 +7,11 @@
 //   (hook)     gradient_hook(grads, n), e.g. where a distributed run sums the gradients;
 //   apply      global-norm clip, then Adam at the learning rate of this step.
 #include <functional>
+#include <optional>
 
 #include "model/checkpoint.h"
 #include "model/seq2seq.h"
+#include "tensor/gemm_bf16.h"
 #include "text/batch.h"
 #include "train/options.h"
 
@@ -49,6 +51,7 @@ class Updater {
   model::ParamBuffer grads_;
   model::Weights g_;
   model::TrainingGraph graph_;
+  std::optional<ops::Bf16Weights> bf16_;  // --precision bf16: the weights' bf16 copy
   int shard_ = 0, shards_ = 1;
   long tokens_ = 0;
   std::vector<float> src_drop_, trg_drop_;

@@ -1,0 +1,174 @@
+#include "tensor/gemm_bf16.h"
+
+#include <cblas.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "tensor/ops.h"
+
+#ifdef NMT_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace nmt::ops {
+
+namespace {
+thread_local Bf16Weights* g_weights = nullptr;
+}
+
+void to_bf16(const float* x, std::size_t n, std::uint16_t* out) {
+#pragma omp parallel for simd schedule(static) if (n >= 65536)
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, x + i, sizeof u);
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    const std::uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    out[i] = (std::uint16_t)(nan ? ((u >> 16) | 0x40u) : r);
+  }
+}
+
+Bf16Weights::Bf16Weights(const float* params, std::size_t n) : params_(params), n_(n) {
+  if (!bf16_gemm_available())
+    throw Error(std::string("--precision bf16: ") + bf16_gemm_unavailable_reason());
+}
+
+const std::uint16_t* Bf16Weights::shadow(const float* p) {
+  if (p < params_ || p >= params_ + n_) return nullptr;
+  if (stale_) {
+    bits_.resize(n_);
+    to_bf16(params_, n_, bits_.data());
+    stale_ = false;
+  }
+  return bits_.data() + (p - params_);
+}
+
+Bf16GemmScope::Bf16GemmScope(Bf16Weights& weights) : outer_(g_weights) { g_weights = &weights; }
+Bf16GemmScope::~Bf16GemmScope() { g_weights = outer_; }
+Bf16Weights* active_bf16_weights() { return g_weights; }
+
+#ifdef NMT_HAVE_DNNL
+
+bool bf16_gemm_available() {
+  static const bool ok = [] {
+    const auto isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+  }();
+  return ok;
+}
+
+const char* bf16_gemm_unavailable_reason() {
+  return bf16_gemm_available() ? ""
+                               : "this CPU has neither AVX512-BF16 nor AMX (oneDNN would "
+                                 "emulate bfloat16, slower than fp32); train in fp32";
+}
+
+namespace {
+
+struct Key {
+  bool ta, tb;
+  int M, N, K, lda, ldb, ldc;
+  std::uint32_t alpha;
+  bool accumulate;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const Key& k) const {
+    std::size_t h = k.ta * 2 + k.tb + k.accumulate * 4;
+    for (long v : {(long)k.M, (long)k.N, (long)k.K, (long)k.lda, (long)k.ldb, (long)k.ldc,
+                   (long)k.alpha})
+      h = h * 1000003u ^ (std::size_t)v;
+    return h;
+  }
+};
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// One matmul primitive per shape, strides, alpha and accumulation, made once.
+dnnl::matmul& primitive(const Key& k) {
+  thread_local std::unordered_map<Key, dnnl::matmul, KeyHash> cache;
+  auto it = cache.find(k);
+  if (it != cache.end()) return it->second;
+  using dt = dnnl::memory::data_type;
+  using dims = dnnl::memory::dims;
+  const dnnl::memory::desc a({k.M, k.K}, dt::bf16, k.ta ? dims{1, k.lda} : dims{k.lda, 1});
+  const dnnl::memory::desc b({k.K, k.N}, dt::bf16, k.tb ? dims{1, k.ldb} : dims{k.ldb, 1});
+  const dnnl::memory::desc c({k.M, k.N}, dt::f32, dims{k.ldc, 1});
+  dnnl::primitive_attr attr;
+  float alpha;
+  std::memcpy(&alpha, &k.alpha, sizeof alpha);
+  if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+  if (k.accumulate) {
+    dnnl::post_ops po;
+    po.append_sum(1.0f);
+    attr.set_post_ops(po);
+  }
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, engine());
+  return cache.emplace(k, dnnl::matmul(pd)).first->second;
+}
+
+// The stored matrix rows x cols (row stride ld) as dense bf16 bits in buf; returns its stride.
+int convert(const float* x, int rows, int cols, int ld, std::vector<std::uint16_t>& buf) {
+  buf.resize((std::size_t)rows * cols);
+  if (ld == cols) {
+    to_bf16(x, (std::size_t)rows * cols, buf.data());
+  } else {
+#pragma omp parallel for schedule(static) if ((std::size_t)rows * cols >= 65536)
+    for (int r = 0; r < rows; ++r)
+      to_bf16(x + (std::size_t)r * ld, cols, buf.data() + (std::size_t)r * cols);
+  }
+  return cols;
+}
+
+}  // namespace
+
+void gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+               int lda, const float* B, int ldb, float beta, float* C, int ldc,
+               const std::uint16_t* A_bits, const std::uint16_t* B_bits) {
+  thread_local std::vector<std::uint16_t> a_buf, b_buf;
+  if (!A_bits) {
+    lda = trans_a ? convert(A, K, M, lda, a_buf) : convert(A, M, K, lda, a_buf);
+    A_bits = a_buf.data();
+  }
+  if (!B_bits) {
+    ldb = trans_b ? convert(B, N, K, ldb, b_buf) : convert(B, K, N, ldb, b_buf);
+    B_bits = b_buf.data();
+  }
+  if (beta != 0.0f && beta != 1.0f)
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) C[(std::size_t)i * ldc + j] *= beta;
+  Key k{trans_a, trans_b, M, N, K, lda, ldb, ldc, 0, beta != 0.0f};
+  std::memcpy(&k.alpha, &alpha, sizeof alpha);
+  using dt = dnnl::memory::data_type;
+  auto& mm = primitive(k);
+  thread_local dnnl::stream stream(engine());
+  const dnnl::memory::desc ad({M, K}, dt::bf16, trans_a ? dnnl::memory::dims{1, lda}
+                                                        : dnnl::memory::dims{lda, 1});
+  const dnnl::memory::desc bd({K, N}, dt::bf16, trans_b ? dnnl::memory::dims{1, ldb}
+                                                        : dnnl::memory::dims{ldb, 1});
+  const dnnl::memory::desc cd({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+  dnnl::memory am(ad, engine(), const_cast<std::uint16_t*>(A_bits));
+  dnnl::memory bm(bd, engine(), const_cast<std::uint16_t*>(B_bits));
+  dnnl::memory cm(cd, engine(), C);
+  mm.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  stream.wait();
+}
+
+#else  // no oneDNN
+
+bool bf16_gemm_available() { return false; }
+const char* bf16_gemm_unavailable_reason() {
+  return "this nmt was built without oneDNN (install libdnnl-dev and rebuild)";
+}
+void gemm_bf16(bool, bool, int, int, int, float, const float*, int, const float*, int, float,
+               float*, int, const std::uint16_t*, const std::uint16_t*) {
+  throw Error(std::string("bf16 GEMM: ") + bf16_gemm_unavailable_reason());
+}
+
+#endif
+
+}  // namespace nmt::ops
