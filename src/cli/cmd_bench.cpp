@@ -128,7 +128,7 @@ void run_bench(const BenchOptions& o) {
                           {"impl", "nmt"},
                           {"threads", ops::threads()},
                           {"beam", beam},
-                          {"precision", precision == decode::Precision::Bf16 ? "bf16" : "fp32"},
+                          {"precision", ops::precision_name(precision)},
                           {"batch", batch},
                           {"sentences", count},
                           {"seconds", secs},
@@ -143,6 +143,11 @@ void run_bench(const BenchOptions& o) {
     measure("translate_greedy_batched", 1, 128, test.src.size());
     measure("translate_greedy_single", 1, 1, (std::size_t)o.single);
     measure("translate_greedy_single", 1, 1, (std::size_t)o.single, decode::Precision::Bf16);
+    if (ops::int8_gemm_available()) {
+      measure("translate_greedy_batched", 1, 128, test.src.size(), decode::Precision::Int8);
+      measure("translate_greedy_single", 1, 1, (std::size_t)o.single, decode::Precision::Int8);
+      measure("translate_beam5_batched", 5, 128, test.src.size(), decode::Precision::Int8);
+    }
     measure("translate_beam5_batched", 5, 128, test.src.size());
   }
 }

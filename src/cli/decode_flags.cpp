@@ -12,8 +12,9 @@ void DecodeFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--length-penalty", length_penalty, "Beam: score = log-prob / length^this")
       ->capture_default_str();
   cmd->add_option("--precision", precision,
-                  "Decoder weights: fp32 (exact) or bf16 (rounded, faster for small batches)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+                  "Decoder weights: fp32 (exact), bf16 (rounded, faster for small batches) or "
+                  "int8 (per-row quantized, VNNI GEMM; fastest)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
 }
 

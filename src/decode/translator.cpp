@@ -28,38 +28,8 @@ static float log_sum_exp(const float* x, int V) {
   return mx + std::log(s);
 }
 
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::Fp32;
-  if (name == "bf16") return Precision::Bf16;
-  throw Error("unknown precision '" + name + "' (expected fp32 or bf16)");
-}
-
-namespace {
-
-struct MatrixView {
-  float* W;
-  int rows, cols, ld;
-};
-
-// The matrices Precision::Bf16 keeps in bfloat16, in the order of Translator's copies: W_s (the
-// first D columns of W_att; W_h makes the keys in the fp32 encoder), W_ih, W_hh, fc_out.
-std::array<MatrixView, 4> bf16_matrices(const model::Model& m) {
-  const auto& c = m.config;
-  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
-  return {{{m.w.att_w, D, D, D + C},
-           {m.w.dec_w_ih, 3 * D, E + C, E + C},
-           {m.w.dec_w_hh, 3 * D, D, D},
-           {m.w.out_w, V, D + C + E, D + C + E}}};
-}
-
-}  // namespace
-
 void round_weights(model::Model& m, Precision p) {
-  if (p != Precision::Bf16) return;
-  for (const auto& [W, rows, cols, ld] : bf16_matrices(m))
-    for (int r = 0; r < rows; ++r)
-      for (int k = 0; k < cols; ++k)
-        W[(std::size_t)r * ld + k] = ops::round_bf16(W[(std::size_t)r * ld + k]);
+  model::DecoderMatrices::round_in_place(m.config, m.w, p);
 }
 
 void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
@@ -75,8 +45,7 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
                                       grow(cache_, (std::size_t)n * 4 * D),
                                       grow(out_, (std::size_t)n * (D + C + E)),
                                       logits};
-  const model::DecoderBf16 bf16{&att_ws_, &w_ih_, &w_hh_, &out_w_};
-  model::decoder_step(c, m_.w, enc_, n, cols, y, nullptr, s, s_new, buf, bf16_ ? &bf16 : nullptr);
+  model::decoder_step(c, m_.w, enc_, n, cols, y, nullptr, s, s_new, buf, mats_);
 }
 
 std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>>& src,
@@ -97,13 +66,8 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
     len[i] = (int)sentence.size();
     for (int t = 0; t < len[i]; ++t) ids[(std::size_t)t * B + i] = sentence[t];
   }
-  bf16_ = opt.precision == Precision::Bf16;
-  if (bf16_ && out_w_.rows() == 0) {
-    const auto mats = bf16_matrices(m_);
-    ops::Bf16Matrix* copies[] = {&att_ws_, &w_ih_, &w_hh_, &out_w_};
-    for (std::size_t i = 0; i < mats.size(); ++i)
-      *copies[i] = ops::Bf16Matrix(mats[i].W, mats[i].rows, mats[i].cols, mats[i].ld);
-  }
+  if (mats_.out_w.precision() != opt.precision)
+    mats_ = model::DecoderMatrices::of(m_.config, m_.w, opt.precision);
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr);
   auto sorted = opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);

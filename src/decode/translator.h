@@ -6,17 +6,18 @@
 
 #include "model/checkpoint.h"
 #include "model/seq2seq.h"
-#include "tensor/bf16.h"
+#include "tensor/weight.h"
 
 namespace nmt::decode {
 
 // fp32: the model's exact math (what training computes). bf16: the decoder's four matrices
 // (W_s of the attention, W_ih, W_hh, fc_out) rounded to bfloat16, fp32 arithmetic; half the
-// bytes a decoder step reads, for memory-bound decoding of single sentences.
-enum class Precision { Fp32, Bf16 };
-Precision parse_precision(const std::string& name);  // "fp32" | "bf16", else throws Error
-// Rounds in place the weights that precision p keeps in bfloat16 (none for fp32), so that the
-// training graph scores exactly the model the bf16 translator decodes with.
+// bytes a decoder step reads. int8: the same four matrices quantized per row to int8, int8 x
+// int8 -> int32 products (oneDNN, VNNI). The encoder stays fp32 in all three.
+using ops::Precision;
+using ops::parse_precision;
+// Rounds in place the weights that precision p keeps in bf16 or int8 (none for fp32), so that
+// the training graph scores exactly the weights the translator decodes with.
 void round_weights(model::Model& m, Precision p);
 
 struct DecodeOptions {
@@ -54,8 +55,8 @@ class Translator {
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
   const model::Model& m_;
-  bool bf16_ = false;
-  ops::Bf16Matrix att_ws_, w_ih_, w_hh_, out_w_;  // made on the first bf16 use
+  // The decoder's matrices at the precision of the last translate() (made when it changes).
+  model::DecoderMatrices mats_ = model::DecoderMatrices::of(m_.config, m_.w);
   model::Encoder enc_;
   std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;
 };

@@ -1,6 +1,7 @@
 #include "model/seq2seq.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <numeric>
 #include <utility>
@@ -146,27 +147,40 @@ void Encoder::backward(const ModelConfig& c, const Weights& w, const float* ds0,
 
 namespace {
 
-// y[n,out] = x W^T + b with the fp32 weights or, when given, their bf16 copy.
-void linear(const ops::Bf16Matrix* Wb, int n, int in, int out, const float* x, const float* W,
-            const float* b, float* y) {
-  if (Wb)
-    Wb->linear_forward(n, x, in, b, y, out);
-  else
-    ops::linear_forward(n, in, out, x, W, b, y);
+struct MatrixView {
+  float* W;
+  int rows, cols, ld;
+};
+
+// decoder_step's four matrices in w, in DecoderMatrices' order.
+std::array<MatrixView, 4> decoder_matrices(const ModelConfig& c, const Weights& w) {
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+  return {{{w.att_w, D, D, D + C},
+           {w.dec_w_ih, 3 * D, E + C, E + C},
+           {w.dec_w_hh, 3 * D, D, D},
+           {w.out_w, V, D + C + E, D + C + E}}};
 }
 
 }  // namespace
 
+DecoderMatrices DecoderMatrices::of(const ModelConfig& c, const Weights& w, ops::Precision p) {
+  const auto m = decoder_matrices(c, w);
+  auto make = [&](int i) { return ops::WeightMatrix(m[i].W, m[i].rows, m[i].cols, m[i].ld, p); };
+  return {make(0), make(1), make(2), make(3)};
+}
+
+void DecoderMatrices::round_in_place(const ModelConfig& c, const Weights& w, ops::Precision p) {
+  for (const auto& [W, rows, cols, ld] : decoder_matrices(c, w))
+    ops::WeightMatrix::round_in_place(W, rows, cols, ld, p);
+}
+
 void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
                   const int* cols, const int* y, const float* drop, const float* s_prev,
-                  float* s_new, const DecoderStepBuffers& b, const DecoderBf16* bf16) {
-  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
+                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats) {
+  const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim;
   const int XI = E + C, LO = D + C + E;
   // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
-  if (bf16)
-    bf16->att_ws->linear_forward(n, s_prev, D, nullptr, b.q, D);
-  else
-    ops::gemm(false, true, n, D, D, 1.0f, s_prev, D, w.att_w, D + C, 0.0f, b.q, D);
+  mats.att_ws.linear(n, s_prev, D, nullptr, b.q, D);
   layers::attention_forward(n, enc.S, enc.B, D, C, b.q, enc.keys.data(), enc.outputs.data(),
                             w.att_v, enc.len.data(), b.attn, b.ctx, cols);
   layers::embedding_forward(n, E, y, w.dec_emb, drop, b.x, XI);
@@ -176,12 +190,12 @@ void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, in
     std::memcpy(b.out + (std::size_t)i * LO + D, ctx, sizeof(float) * C);
     std::memcpy(b.out + (std::size_t)i * LO + D + C, b.x + (std::size_t)i * XI, sizeof(float) * E);
   }
-  linear(bf16 ? bf16->w_ih : nullptr, n, XI, 3 * D, b.x, w.dec_w_ih, w.dec_b_ih, b.gi);
-  linear(bf16 ? bf16->w_hh : nullptr, n, D, 3 * D, s_prev, w.dec_w_hh, w.dec_b_hh, b.gh);
+  mats.w_ih.linear(n, b.x, XI, w.dec_b_ih, b.gi, 3 * D);
+  mats.w_hh.linear(n, s_prev, D, w.dec_b_hh, b.gh, 3 * D);
   layers::gru_cell_forward(n, D, b.gi, b.gh, s_prev, s_new, b.cache);
   for (int i = 0; i < n; ++i)
     std::memcpy(b.out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
-  linear(bf16 ? bf16->out_w : nullptr, n, LO, V, b.out, w.out_w, w.out_b, b.logits);
+  mats.out_w.linear(n, b.out, LO, w.out_b, b.logits, c.trg_vocab_size);
 }
 
 namespace {
@@ -283,6 +297,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   float* ctx = grow(ctx_, (std::size_t)B * C);
   std::memcpy(s, enc_.s0.data(), sizeof(float) * B * D);
   for (int i = 0; i < n_[1]; ++i) y[i] = trg_[i];  // <sos>
+  const DecoderMatrices mats = DecoderMatrices::of(c, w);
   for (int t = 1; t < T; ++t) {
     const int n = n_[t];
     const std::size_t r = r_[t];
@@ -292,7 +307,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     float* lt = logits + r * V;
     const DecoderStepBuffers buf{q_all + r * D,     attn + r * S, ctx, x + r * XI, gi, gh,
                                  cache + r * 4 * D, out + r * LO, lt};
-    decoder_step(c, w, enc_, n, nullptr, y + r, dm ? dm + r * E : nullptr, sp, s, buf);
+    decoder_step(c, w, enc_, n, nullptr, y + r, dm ? dm + r * E : nullptr, sp, s, buf, mats);
     if (t + 1 < T) {
       const int n_next = n_[t + 1];
       int* y_next = y + r_[t + 1];

@@ -6,7 +6,7 @@
 
 #include "model/config.h"
 #include "model/params.h"
-#include "tensor/bf16.h"
+#include "tensor/weight.h"
 #include "text/batch.h"
 
 namespace nmt {
@@ -43,9 +43,16 @@ struct Encoder {
   void backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g);
 };
 
-// bfloat16 copies of the decoder's matrices (decoding with --precision bf16); null: fp32.
-struct DecoderBf16 {
-  const ops::Bf16Matrix *att_ws, *w_ih, *w_hh, *out_w;
+// The decoder's four matrices as decoder_step multiplies them: W_s (the first D columns of
+// W_att; W_h makes the keys in the fp32 encoder), W_ih, W_hh and fc_out.
+struct DecoderMatrices {
+  ops::WeightMatrix att_ws, w_ih, w_hh, out_w;
+  // The model's weights at precision p (fp32: views of w, no copy; the exact model).
+  static DecoderMatrices of(const ModelConfig& c, const Weights& w,
+                            ops::Precision p = ops::Precision::Fp32);
+  // Rounds these four matrices of w in place to what precision p computes with, so that fp32
+  // scoring (teacher-forced loss) sees the model that p decodes with.
+  static void round_in_place(const ModelConfig& c, const Weights& w, ops::Precision p);
 };
 
 // Where one decoder step for n rows writes (row-major, n rows each).
@@ -66,7 +73,7 @@ struct DecoderStepBuffers {
 // column i). Writes s_new[n,D] and the buffers. Training and decoding share it.
 void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
                   const int* cols, const int* y, const float* drop, const float* s_prev,
-                  float* s_new, const DecoderStepBuffers& b, const DecoderBf16* bf16 = nullptr);
+                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats);
 
 // One training/scoring pass over a batch with teacher-forcing coins, and its backward.
 // Rows are internally ordered by target length (longest first) so that each decoder step works

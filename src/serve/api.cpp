@@ -87,6 +87,8 @@ TranslateRequest parse_translate(const std::string& body, const ApiLimits& limit
     } catch (const std::exception& e) {
       throw ApiError(400, std::string("\"precision\": ") + e.what());
     }
+    if (r.opt.precision == ops::Precision::Int8 && !ops::int8_gemm_available())
+      throw ApiError(400, "\"precision\": int8 needs a build with oneDNN");
   }
   return r;
 }

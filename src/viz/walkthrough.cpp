@@ -89,8 +89,9 @@ json walkthrough(const model::Model& m, const std::string& sentence, int max_len
   json steps = json::array();
   std::vector<std::string> out_tokens;
   int y = text::SOS;
+  const auto mats = model::DecoderMatrices::of(c, w);
   for (int t = 0; t <= max_len; ++t) {
-    model::decoder_step(c, w, enc, 1, nullptr, &y, nullptr, s.data(), s_new.data(), buf);
+    model::decoder_step(c, w, enc, 1, nullptr, &y, nullptr, s.data(), s_new.data(), buf, mats);
     const float mx = *std::max_element(logits.begin(), logits.end());
     double z = 0;
     for (float l : logits) z += std::exp((double)l - mx);

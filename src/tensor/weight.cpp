@@ -1,0 +1,55 @@
+#include "tensor/weight.h"
+
+#include <cstring>
+
+#include "common/error.h"
+#include "tensor/ops.h"
+
+namespace nmt::ops {
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::Fp32;
+  if (name == "bf16") return Precision::Bf16;
+  if (name == "int8") return Precision::Int8;
+  throw Error("unknown precision '" + name + "' (expected fp32, bf16 or int8)");
+}
+
+const char* precision_name(Precision p) {
+  return p == Precision::Bf16 ? "bf16" : p == Precision::Int8 ? "int8" : "fp32";
+}
+
+WeightMatrix::WeightMatrix(const float* W, int rows, int cols, int ld, Precision p)
+    : p_(p), rows_(rows), cols_(cols), ld_(ld) {
+  switch (p) {
+    case Precision::Fp32: fp32_ = W; break;
+    case Precision::Bf16: bf16_ = std::make_shared<const Bf16Matrix>(W, rows, cols, ld); break;
+    case Precision::Int8: int8_ = std::make_shared<const Int8Matrix>(W, rows, cols, ld); break;
+  }
+}
+
+void WeightMatrix::linear(int n, const float* x, int ldx, const float* b, float* y,
+                          int ldy) const {
+  switch (p_) {
+    case Precision::Fp32:
+      if (b)
+        for (int i = 0; i < n; ++i) std::memcpy(y + (std::size_t)i * ldy, b, sizeof(float) * rows_);
+      gemm(false, true, n, rows_, cols_, 1.0f, x, ldx, fp32_, ld_, b ? 1.0f : 0.0f, y, ldy);
+      break;
+    case Precision::Bf16: bf16_->linear_forward(n, x, ldx, b, y, ldy); break;
+    case Precision::Int8: int8_->linear_forward(n, x, ldx, b, y, ldy); break;
+  }
+}
+
+void WeightMatrix::round_in_place(float* W, int rows, int cols, int ld, Precision p) {
+  if (p == Precision::Fp32) return;
+  if (p == Precision::Bf16) {
+    for (int r = 0; r < rows; ++r)
+      for (int k = 0; k < cols; ++k) W[(std::size_t)r * ld + k] = round_bf16(W[(std::size_t)r * ld + k]);
+    return;
+  }
+  const Int8Matrix q(W, rows, cols, ld);
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < cols; ++k) W[(std::size_t)r * ld + k] = q.dequantized(r, k);
+}
+
+}  // namespace nmt::ops
