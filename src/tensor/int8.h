@@ -1,8 +1,9 @@
 #pragma once
 // int8 weight storage for decoding (`--precision int8`): each row of W quantized symmetrically
 // to int8 with its own scale (max |w| / 127), packed once for oneDNN's int8 GEMM (AVX512-VNNI
-// or AMX where the CPU has them); the activations are quantized per call to int8 with one scale
-// (max |x| / 127), products summed exactly in int32, then scaled back to fp32.
+// or AMX where the CPU has them); the activations are quantized to int8 with one scale
+// per row (max |x_i| / 127), products summed exactly in int32, then scaled back to fp32: a row's
+// result is the same whatever other rows share the call, and on every code path.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -31,6 +32,7 @@ class Int8Matrix {
   int rows_ = 0, cols_ = 0;
   std::vector<std::int8_t> q_;  // [rows, cols]
   std::vector<float> scale_;    // [rows]
+  std::vector<int> rowsum_;     // [rows] sum of q's row (the VNNI kernel's offset correction)
   std::unique_ptr<Packed> packed_;
 };
 
