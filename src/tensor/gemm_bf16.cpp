@@ -83,16 +83,25 @@ struct KeyHash {
   }
 };
 
+// Primitives kept: the decoder's row counts differ from batch to batch, so the shapes do not
+// repeat forever; an unbounded cache grew a 10-epoch run to 3.3 GB.
+constexpr std::size_t kCachedPrimitives = 512;
+
 dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  static dnnl::engine e = [] {
+    dnnl::set_primitive_cache_capacity((int)kCachedPrimitives);
+    return dnnl::engine(dnnl::engine::kind::cpu, 0);
+  }();
   return e;
 }
 
-// One matmul primitive per shape, strides, alpha and accumulation, made once.
+// One matmul primitive per shape, strides, alpha and accumulation, made once and kept while
+// at most kCachedPrimitives are (then all are dropped and made again as needed).
 dnnl::matmul& primitive(const Key& k) {
   thread_local std::unordered_map<Key, dnnl::matmul, KeyHash> cache;
   auto it = cache.find(k);
   if (it != cache.end()) return it->second;
+  if (cache.size() >= kCachedPrimitives) cache.clear();
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
   const dnnl::memory::desc a({k.M, k.K}, dt::bf16, k.ta ? dims{1, k.lda} : dims{k.lda, 1});
