@@ -95,10 +95,16 @@ dnnl::engine& engine() {
   return e;
 }
 
-// One matmul primitive per shape, strides, alpha and accumulation, made once and kept while
-// at most kCachedPrimitives are (then all are dropped and made again as needed).
-dnnl::matmul& primitive(const Key& k) {
-  thread_local std::unordered_map<Key, dnnl::matmul, KeyHash> cache;
+// A matmul and the memory descriptions of its operands A, B, C.
+struct Matmul {
+  dnnl::matmul mm;
+  dnnl::memory::desc a, b, c;
+};
+
+// One matmul per shape, strides, alpha and accumulation, made once and kept while at most
+// kCachedPrimitives are (then all are dropped and made again as needed).
+const Matmul& primitive(const Key& k) {
+  thread_local std::unordered_map<Key, Matmul, KeyHash> cache;
   auto it = cache.find(k);
   if (it != cache.end()) return it->second;
   if (cache.size() >= kCachedPrimitives) cache.clear();
@@ -117,7 +123,7 @@ dnnl::matmul& primitive(const Key& k) {
     attr.set_post_ops(po);
   }
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, engine());
-  return cache.emplace(k, dnnl::matmul(pd)).first->second;
+  return cache.emplace(k, Matmul{dnnl::matmul(pd), a, b, c}).first->second;
 }
 
 // The stored matrix rows x cols (row stride ld) as dense bf16 bits in buf; returns its stride.
@@ -152,18 +158,12 @@ void gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
       for (int j = 0; j < N; ++j) C[(std::size_t)i * ldc + j] *= beta;
   Key k{trans_a, trans_b, M, N, K, lda, ldb, ldc, 0, beta != 0.0f};
   std::memcpy(&k.alpha, &alpha, sizeof alpha);
-  using dt = dnnl::memory::data_type;
-  auto& mm = primitive(k);
+  const Matmul& p = primitive(k);
   thread_local dnnl::stream stream(engine());
-  const dnnl::memory::desc ad({M, K}, dt::bf16, trans_a ? dnnl::memory::dims{1, lda}
-                                                        : dnnl::memory::dims{lda, 1});
-  const dnnl::memory::desc bd({K, N}, dt::bf16, trans_b ? dnnl::memory::dims{1, ldb}
-                                                        : dnnl::memory::dims{ldb, 1});
-  const dnnl::memory::desc cd({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
-  dnnl::memory am(ad, engine(), const_cast<std::uint16_t*>(A_bits));
-  dnnl::memory bm(bd, engine(), const_cast<std::uint16_t*>(B_bits));
-  dnnl::memory cm(cd, engine(), C);
-  mm.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  dnnl::memory am(p.a, engine(), const_cast<std::uint16_t*>(A_bits));
+  dnnl::memory bm(p.b, engine(), const_cast<std::uint16_t*>(B_bits));
+  dnnl::memory cm(p.c, engine(), C);
+  p.mm.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
 }
 
