@@ -35,8 +35,8 @@ struct Case {
 bool available_or_refuses() {
   if (ops::bf16_gemm_available()) return true;
   std::vector<float> p(4);
-  const std::string msg = expect_error([&] { ops::Bf16Weights w(p.data(), p.size()); },
-                                       {"--precision bf16"});
+  const std::string msg =
+      expect_error([&] { ops::Bf16Weights w(p.data(), p.size()); }, {"--precision bf16"});
   std::printf("bf16 GEMM unavailable here, refused with: %s\n", msg.c_str());
   return false;
 }
@@ -44,13 +44,11 @@ bool available_or_refuses() {
 TEST(GemmBf16, MatchesDoubleReferenceOnRoundedInputs) {
   if (!available_or_refuses()) return;
   Rng rng(5);
-  const Case cases[] = {{false, false, 37, 53, 29, 0, 1.0f, 0.0f},
-                        {false, true, 64, 100, 96, 3, 1.0f, 1.0f},
-                        {true, false, 17, 300, 130, 5, 1.0f, 1.0f},
-                        {true, true, 129, 31, 257, 1, 0.5f, 0.5f},
-                        {false, true, 1, 513, 64, 0, 1.0f, 0.0f},
-                        {false, false, 200, 1, 77, 2, -2.0f, 1.0f},
-                        {false, false, 3, 5, 1, 0, 1.0f, 1.0f}};
+  const Case cases[] = {
+      {false, false, 37, 53, 29, 0, 1.0f, 0.0f},  {false, true, 64, 100, 96, 3, 1.0f, 1.0f},
+      {true, false, 17, 300, 130, 5, 1.0f, 1.0f}, {true, true, 129, 31, 257, 1, 0.5f, 0.5f},
+      {false, true, 1, 513, 64, 0, 1.0f, 0.0f},   {false, false, 200, 1, 77, 2, -2.0f, 1.0f},
+      {false, false, 3, 5, 1, 0, 1.0f, 1.0f}};
   for (const auto& c : cases) {
     const int ar = c.ta ? c.K : c.M, ac = c.ta ? c.M : c.K;
     const int br = c.tb ? c.N : c.K, bc = c.tb ? c.K : c.N;
@@ -65,10 +63,10 @@ TEST(GemmBf16, MatchesDoubleReferenceOnRoundedInputs) {
       for (int j = 0; j < c.N; ++j) {
         double ref = 0, mag = 0;
         for (int k = 0; k < c.K; ++k) {
-          const double a = ops::round_bf16(c.ta ? A[(std::size_t)k * lda + i]
-                                                : A[(std::size_t)i * lda + k]);
-          const double b = ops::round_bf16(c.tb ? B[(std::size_t)j * ldb + k]
-                                                : B[(std::size_t)k * ldb + j]);
+          const double a =
+              ops::round_bf16(c.ta ? A[(std::size_t)k * lda + i] : A[(std::size_t)i * lda + k]);
+          const double b =
+              ops::round_bf16(c.tb ? B[(std::size_t)j * ldb + k] : B[(std::size_t)k * ldb + j]);
           ref += a * b;
           mag += std::fabs(a * b);
         }
@@ -147,8 +145,8 @@ SmallRun small_run() {
   c.enc_hid_dim = 96;
   c.dec_hid_dim = 128;
   s.m = model::Model::create(c, s.m.src_vocab, s.m.trg_vocab, 42);
-  s.data = train::encode_corpus(pc, *s.m.src_codec, *s.m.trg_codec, s.m.src_vocab, s.m.trg_vocab,
-                                100);
+  s.data =
+      train::encode_corpus(pc, *s.m.src_codec, *s.m.trg_codec, s.m.src_vocab, s.m.trg_vocab, 100);
   std::vector<int> lengths(s.data.src.size());
   for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)s.data.src[i].size();
   s.batches = text::plan_batches(lengths, {64, true, false, 7}, 0);

@@ -25,21 +25,21 @@ bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 
 // Tiny model, 300 Multi30k pairs: ~10 batches of 32 an epoch, so 20 steps cross an epoch end
 // (validation on rank 0) and the epoch's last batch (12 sentences) is split too.
 std::string recipe(const std::string& out, int max_steps, int pairs = 300) {
-  return " train --out '" + out + "' --data '" + repo_path("data/multi30k") +
-         "' --train-limit " + std::to_string(pairs) + " --valid-limit 20 --emb 16 --enc-hid 24 --dec-hid 24 --batch 32"
+  return " train --out '" + out + "' --data '" + repo_path("data/multi30k") + "' --train-limit " +
+         std::to_string(pairs) +
+         " --valid-limit 20 --emb 16 --enc-hid 24 --dec-hid 24 --batch 32"
          " --dropout 0.3 --teacher-forcing 0.5 --threads 1 --max-steps " +
          std::to_string(max_steps);
 }
 
 std::string mpirun(int np) {
-  return "mpirun --allow-run-as-root --oversubscribe -np " +
-         std::to_string(np) + " ";
+  return "mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
 }
 
 CmdResult train(int np, const std::string& out, int max_steps, const std::string& extra = "") {
   const std::string nmt = "'" + nmt_binary() + "'";
-  return run_shell("OMP_WAIT_POLICY=PASSIVE timeout 300 " + (np > 0 ? mpirun(np) : std::string()) + nmt +
-                   recipe(out, max_steps) + extra);
+  return run_shell("OMP_WAIT_POLICY=PASSIVE timeout 300 " + (np > 0 ? mpirun(np) : std::string()) +
+                   nmt + recipe(out, max_steps) + extra);
 }
 
 // ||a - b|| / ||b|| over all weights of two resumable states, and the step each holds.
@@ -60,9 +60,9 @@ long saved_step(const std::string& dir) {
   return nlohmann::json::parse(st.metadata().at("state")).at("step").get<long>();
 }
 
-#define REQUIRE_MPI()                                                                        \
-  do {                                                                                       \
-    if (!have_mpirun()) GTEST_SKIP() << "mpirun not installed (scripts/install-deps.sh)";   \
+#define REQUIRE_MPI()                                                                     \
+  do {                                                                                    \
+    if (!have_mpirun()) GTEST_SKIP() << "mpirun not installed (scripts/install-deps.sh)"; \
   } while (0)
 
 class Dist : public ::testing::Test {
@@ -143,8 +143,8 @@ TEST_F(Dist, SlowKilledRankEndsTheJobAndTheRunResumes) {
   REQUIRE_MPI();
   const std::string out = tmp / "run";
   // A longer run that saves every 5 steps; rank 1 is killed once the first state is saved.
-  const std::string cmd = "OMP_WAIT_POLICY=PASSIVE timeout 300 " + mpirun(2) + "'" + nmt_binary() + "'" +
-                          recipe(out, 400) + " --save-every 5 --epochs 100";
+  const std::string cmd = "OMP_WAIT_POLICY=PASSIVE timeout 300 " + mpirun(2) + "'" + nmt_binary() +
+                          "'" + recipe(out, 400) + " --save-every 5 --epochs 100";
   std::FILE* job = ::popen(("( " + cmd + " ) 2>&1").c_str(), "r");
   ASSERT_NE(job, nullptr);
   const auto t0 = std::chrono::steady_clock::now();
@@ -183,8 +183,8 @@ TEST_F(Dist, SlowRanksWithDifferentDataRefuseToStart) {
   REQUIRE_MPI();
   const std::string nmt = "'" + nmt_binary() + "'", out = tmp / "run";
   // MPMD: rank 0 and rank 1 are given different training data.
-  const auto r = run_shell("OMP_WAIT_POLICY=PASSIVE timeout 120 " + mpirun(1) + nmt + recipe(out, 5) + " : -np 1 " + nmt +
-                           recipe(out, 5, 299));
+  const auto r = run_shell("OMP_WAIT_POLICY=PASSIVE timeout 120 " + mpirun(1) + nmt +
+                           recipe(out, 5) + " : -np 1 " + nmt + recipe(out, 5, 299));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("nmt: error: rank 1 and rank 0 disagree on the training data or options"),
             std::string::npos)

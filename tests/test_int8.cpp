@@ -52,9 +52,9 @@ TEST(Int8, ProductMatchesReferenceOnQuantizedValues) {
   };
   // cols % 64 == 0 with n <= 8 takes the VNNI kernel (rows not a multiple of 8: its tail);
   // the others oneDNN's GEMM.
-  for (const auto c : {Case{37, 128, 130, 1, 128}, Case{64, 192, 192, 8, 200},
-                       Case{29, 100, 100, 3, 101}, Case{300, 1792, 1792, 20, 1792},
-                       Case{5894 % 61, 64, 64, 130, 64}}) {
+  for (const auto c :
+       {Case{37, 128, 130, 1, 128}, Case{64, 192, 192, 8, 200}, Case{29, 100, 100, 3, 101},
+        Case{300, 1792, 1792, 20, 1792}, Case{5894 % 61, 64, 64, 130, 64}}) {
     const auto W = uniform_vec(rng, (std::size_t)c.rows * c.ld, -0.3f, 0.3f);
     const auto x = uniform_vec(rng, (std::size_t)c.n * c.ldx, -2.0f, 2.0f);
     const auto b = uniform_vec(rng, c.rows);
@@ -67,7 +67,8 @@ TEST(Int8, ProductMatchesReferenceOnQuantizedValues) {
         ASSERT_NEAR(y[(std::size_t)i * (c.rows + 3) + r], ref[(std::size_t)i * c.rows + r],
                     1e-5 * (1 + std::fabs(ref[(std::size_t)i * c.rows + r])))
             << "rows " << c.rows << " cols " << c.cols << " n " << c.n << " at " << i << "," << r;
-      for (int r = c.rows; r < c.rows + 3; ++r) EXPECT_EQ(y[(std::size_t)i * (c.rows + 3) + r], 9.0f);
+      for (int r = c.rows; r < c.rows + 3; ++r)
+        EXPECT_EQ(y[(std::size_t)i * (c.rows + 3) + r], 9.0f);
     }
   }
 }
@@ -76,7 +77,8 @@ TEST(Int8, FewRowsKernelGivesTheGemmsBitsAndThreadsDoNotMatter) {
   if (!ops::int8_gemm_available()) return;  // the refusal is tested above
   Rng rng(4);
   const int rows = 203, cols = 256, n = 24;
-  const auto W = uniform_vec(rng, (std::size_t)rows * cols), x = uniform_vec(rng, (std::size_t)n * cols);
+  const auto W = uniform_vec(rng, (std::size_t)rows * cols),
+             x = uniform_vec(rng, (std::size_t)n * cols);
   const ops::Int8Matrix M(W.data(), rows, cols, cols);
   auto run = [&](int threads, int per_call) {
     ops::set_threads(threads);
@@ -96,13 +98,15 @@ TEST(Int8, FewRowsKernelGivesTheGemmsBitsAndThreadsDoNotMatter) {
 TEST(Int8, WeightMatrixPrecisionsShareOneLinear) {
   Rng rng(6);
   const int rows = 40, cols = 64, ld = 70, n = 3;
-  const auto W = uniform_vec(rng, (std::size_t)rows * ld), x = uniform_vec(rng, (std::size_t)n * cols);
+  const auto W = uniform_vec(rng, (std::size_t)rows * ld),
+             x = uniform_vec(rng, (std::size_t)n * cols);
   const auto b = uniform_vec(rng, rows);
   std::vector<double> exact((std::size_t)n * rows);
   for (int i = 0; i < n; ++i)
     for (int r = 0; r < rows; ++r) {
       double s = b[r];
-      for (int k = 0; k < cols; ++k) s += (double)x[(std::size_t)i * cols + k] * W[(std::size_t)r * ld + k];
+      for (int k = 0; k < cols; ++k)
+        s += (double)x[(std::size_t)i * cols + k] * W[(std::size_t)r * ld + k];
       exact[(std::size_t)i * rows + r] = s;
     }
   for (auto p : {ops::Precision::Fp32, ops::Precision::Bf16, ops::Precision::Int8}) {
@@ -135,7 +139,8 @@ TEST(Int8, TranslationIsTheSameAloneAndInABatch) {
       EXPECT_EQ(one[0].ids, all[i].ids) << "sentence " << i << " beam " << beam;
       // The int8 products are batch-invariant to the bit; the fp32 encoder GEMMs round at the
       // 1e-7 level depending on the batch, as in fp32 decoding (test_decode's 1e-5).
-      EXPECT_NEAR(one[0].log_prob, all[i].log_prob, 1e-5 * std::max(1.0f, std::fabs(all[i].log_prob)))
+      EXPECT_NEAR(one[0].log_prob, all[i].log_prob,
+                  1e-5 * std::max(1.0f, std::fabs(all[i].log_prob)))
           << "sentence " << i << " beam " << beam;
     }
   }

@@ -29,9 +29,9 @@ struct BenchOptions {
   std::string model;  // trained weights for translation (random init otherwise)
   bool train = true, translate = true;
   // Training precisions measured side by side (bf16 only where the CPU and build have it).
-  std::vector<std::string> precisions =
-      ops::bf16_gemm_available() ? std::vector<std::string>{"fp32", "bf16"}
-                                 : std::vector<std::string>{"fp32"};
+  std::vector<std::string> precisions = ops::bf16_gemm_available()
+                                            ? std::vector<std::string>{"fp32", "bf16"}
+                                            : std::vector<std::string>{"fp32"};
   int sentences = 1000;  // test2016 sentences translated per measurement
   int single = 100;      // sentences translated one at a time
 };
@@ -98,7 +98,8 @@ void run_bench(const BenchOptions& o) {
   }
   // The seed model on the bundled train set's vocabularies translates when no --model is given.
   model::Model m;
-  if (o.translate && o.model.empty()) m = train::seed_model(train::read_split(o.data_dir, "train"), 1234);
+  if (o.translate && o.model.empty())
+    m = train::seed_model(train::read_split(o.data_dir, "train"), 1234);
   if (o.translate) {
     const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
     const model::Model& tm = o.model.empty() ? m : trained;

@@ -14,8 +14,8 @@ namespace nmt::decode {
 // (W_s of the attention, W_ih, W_hh, fc_out) rounded to bfloat16, fp32 arithmetic; half the
 // bytes a decoder step reads. int8: the same four matrices quantized per row to int8, int8 x
 // int8 -> int32 products (oneDNN, VNNI). The encoder stays fp32 in all three.
-using ops::Precision;
 using ops::parse_precision;
+using ops::Precision;
 // Rounds in place the weights that precision p keeps in bf16 or int8 (none for fp32), so that
 // the training graph scores exactly the weights the translator decodes with.
 void round_weights(model::Model& m, Precision p);

@@ -39,8 +39,7 @@ void require_same(Comm& comm, std::uint64_t fingerprint, const std::string& what
               ": every rank must be given the same files and options");
 }
 
-std::string share_files(Comm& comm, const std::string& dir,
-                        const std::vector<std::string>& names) {
+std::string share_files(Comm& comm, const std::string& dir, const std::vector<std::string>& names) {
   std::string local = dir;
   if (!comm.root()) {
     local = (fs::temp_directory_path() / ("nmt-rank" + std::to_string(comm.rank()) + "-XXXXXX"))

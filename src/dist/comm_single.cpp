@@ -19,7 +19,8 @@ Comm::Comm() {
   if (n && std::atoi(n) > 1)
     throw Error("started by mpirun with " + std::string(n) +
                 " processes, but this nmt was built without MPI support (install libopenmpi-dev "
-                "and rebuild); it would train " + n + " independent copies");
+                "and rebuild); it would train " +
+                n + " independent copies");
 }
 
 Comm::~Comm() = default;

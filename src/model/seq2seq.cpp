@@ -322,8 +322,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
 }
 
 void TrainingGraph::draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p,
-                                       Rng& rng, std::vector<float>& src,
-                                       std::vector<float>& trg) {
+                                       Rng& rng, std::vector<float>& src, std::vector<float>& trg) {
   const int E = c.emb_dim, S = batch.src_len, T = batch.trg_len, B = batch.batch;
   const std::vector<int> order = longest_target_first(batch);
   std::vector<float> drawn((std::size_t)S * B * E);  // [S, B internal, E], as Encoder draws

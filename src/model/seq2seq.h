@@ -93,8 +93,8 @@ class TrainingGraph {
   // so rng ends where forward() would leave it), laid out as set_dropout_masks takes them. A
   // data-parallel run draws them for the whole batch on every rank and gives each rank's shard
   // its columns: the masks then do not depend on how the batch is split.
-  static void draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p,
-                                 Rng& rng, std::vector<float>& src, std::vector<float>& trg);
+  static void draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p, Rng& rng,
+                                 std::vector<float>& src, std::vector<float>& trg);
   // Gradient of (summed loss * scale) accumulated into g (call after forward).
   void backward(const ModelConfig& c, const Weights& w, Weights& g, float scale);
 

@@ -76,8 +76,8 @@ struct Key {
 struct KeyHash {
   std::size_t operator()(const Key& k) const {
     std::size_t h = k.ta * 2 + k.tb + k.accumulate * 4;
-    for (long v : {(long)k.M, (long)k.N, (long)k.K, (long)k.lda, (long)k.ldb, (long)k.ldc,
-                   (long)k.alpha})
+    for (long v :
+         {(long)k.M, (long)k.N, (long)k.K, (long)k.lda, (long)k.ldb, (long)k.ldc, (long)k.alpha})
       h = h * 1000003u ^ (std::size_t)v;
     return h;
   }

@@ -161,9 +161,8 @@ void Int8Matrix::linear_forward(int n, const float* x, int ldx, const float* b, 
     dnnl::memory src({{n, cols_}, dt::u8, dnnl::memory::dims{cols_, 1}}, engine(), xqp);
     dnnl::memory dst({{n, rows_}, dt::s32, dnnl::memory::dims{rows_, 1}}, engine(), acc);
     thread_local dnnl::stream stream(engine());
-    packed_->mm.execute(stream, {{DNNL_ARG_SRC, src},
-                                 {DNNL_ARG_WEIGHTS, packed_->weights},
-                                 {DNNL_ARG_DST, dst}});
+    packed_->mm.execute(
+        stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed_->weights}, {DNNL_ARG_DST, dst}});
     stream.wait();
 #pragma omp parallel for schedule(static) if ((long)n * rows_ >= 65536)
     for (int i = 0; i < n; ++i)

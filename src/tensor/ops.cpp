@@ -1,7 +1,5 @@
 #include "tensor/ops.h"
 
-#include "tensor/gemm_bf16.h"
-
 #include <cblas.h>
 #include <omp.h>
 #include <unistd.h>
@@ -9,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include "tensor/gemm_bf16.h"
 
 namespace nmt::ops {
 

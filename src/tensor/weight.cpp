@@ -21,22 +21,31 @@ const char* precision_name(Precision p) {
 WeightMatrix::WeightMatrix(const float* W, int rows, int cols, int ld, Precision p)
     : p_(p), rows_(rows), cols_(cols), ld_(ld) {
   switch (p) {
-    case Precision::Fp32: fp32_ = W; break;
-    case Precision::Bf16: bf16_ = std::make_shared<const Bf16Matrix>(W, rows, cols, ld); break;
-    case Precision::Int8: int8_ = std::make_shared<const Int8Matrix>(W, rows, cols, ld); break;
+    case Precision::Fp32:
+      fp32_ = W;
+      break;
+    case Precision::Bf16:
+      bf16_ = std::make_shared<const Bf16Matrix>(W, rows, cols, ld);
+      break;
+    case Precision::Int8:
+      int8_ = std::make_shared<const Int8Matrix>(W, rows, cols, ld);
+      break;
   }
 }
 
-void WeightMatrix::linear(int n, const float* x, int ldx, const float* b, float* y,
-                          int ldy) const {
+void WeightMatrix::linear(int n, const float* x, int ldx, const float* b, float* y, int ldy) const {
   switch (p_) {
     case Precision::Fp32:
       if (b)
         for (int i = 0; i < n; ++i) std::memcpy(y + (std::size_t)i * ldy, b, sizeof(float) * rows_);
       gemm(false, true, n, rows_, cols_, 1.0f, x, ldx, fp32_, ld_, b ? 1.0f : 0.0f, y, ldy);
       break;
-    case Precision::Bf16: bf16_->linear_forward(n, x, ldx, b, y, ldy); break;
-    case Precision::Int8: int8_->linear_forward(n, x, ldx, b, y, ldy); break;
+    case Precision::Bf16:
+      bf16_->linear_forward(n, x, ldx, b, y, ldy);
+      break;
+    case Precision::Int8:
+      int8_->linear_forward(n, x, ldx, b, y, ldy);
+      break;
   }
 }
 
@@ -44,7 +53,8 @@ void WeightMatrix::round_in_place(float* W, int rows, int cols, int ld, Precisio
   if (p == Precision::Fp32) return;
   if (p == Precision::Bf16) {
     for (int r = 0; r < rows; ++r)
-      for (int k = 0; k < cols; ++k) W[(std::size_t)r * ld + k] = round_bf16(W[(std::size_t)r * ld + k]);
+      for (int k = 0; k < cols; ++k)
+        W[(std::size_t)r * ld + k] = round_bf16(W[(std::size_t)r * ld + k]);
     return;
   }
   const Int8Matrix q(W, rows, cols, ld);

@@ -279,7 +279,8 @@ void Run::join_ranks() {
   model.add(st_.to_json().dump());
   const auto rng = rng_.state();
   model.add(rng.data(), sizeof rng);
-  dist::require_same(comm_, model.value(), "the model or training state (resume from one run directory)");
+  dist::require_same(comm_, model.value(),
+                     "the model or training state (resume from one run directory)");
   updater_->set_shard(comm_.rank(), comm_.size());
   updater_->gradient_hook = [this](float* g, std::size_t n) { comm_.sum(g, n); };
   say("data parallel: " + std::to_string(comm_.size()) + " ranks x " +
@@ -292,8 +293,8 @@ Validation Run::validate_on_root() {
   Validation v;
   if (comm_.root()) v = validate_model(m_, valid_data_, valid_text_, opt_.select_by == "bleu");
   if (comm_.size() == 1) return v;
-  double f[6] = {v.loss.loss, v.loss.ppl, v.loss.loss_free, v.loss.ppl_free, v.bleu ? 1.0 : 0.0,
-                 v.bleu.value_or(0.0)};
+  double f[6] = {v.loss.loss,     v.loss.ppl,         v.loss.loss_free,
+                 v.loss.ppl_free, v.bleu ? 1.0 : 0.0, v.bleu.value_or(0.0)};
   comm_.broadcast(f, 6);
   v.loss = {f[0], f[1], f[2], f[3], 0};
   v.bleu.reset();
