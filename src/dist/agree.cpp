@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
 namespace nmt::dist {
@@ -40,23 +41,25 @@ void require_same(Comm& comm, std::uint64_t fingerprint, const std::string& what
 }
 
 std::string share_files(Comm& comm, const std::string& dir, const std::vector<std::string>& names) {
-  std::string local = dir;
-  if (!comm.root()) {
-    local = (fs::temp_directory_path() / ("nmt-rank" + std::to_string(comm.rank()) + "-XXXXXX"))
-                .string();
-    if (!mkdtemp(local.data())) throw Error(local + ": cannot create a temporary directory");
-  }
-  for (const auto& name : names) {
-    std::string bytes;
+  // Rank 0 reads every file first: where it fails, the job ends before another rank has made
+  // its temporary directory (nothing is left behind in /tmp).
+  std::vector<std::string> contents(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
     if (comm.root()) {
-      std::ifstream in(dir + "/" + name, std::ios::binary);
+      std::ifstream in(dir + "/" + names[i], std::ios::binary);
       std::ostringstream ss;
       ss << in.rdbuf();
-      bytes = ss.str();
+      if (!in) throw Error(dir + "/" + names[i] + ": cannot read");
+      contents[i] = ss.str();
     }
-    comm.broadcast(bytes);
-    if (!comm.root()) std::ofstream(local + "/" + name, std::ios::binary) << bytes;
+    comm.broadcast(contents[i]);
   }
+  if (comm.root()) return dir;
+  std::string local =
+      (fs::temp_directory_path() / ("nmt-rank" + std::to_string(comm.rank()) + "-XXXXXX")).string();
+  if (!mkdtemp(local.data())) throw Error(local + ": cannot create a temporary directory");
+  for (std::size_t i = 0; i < names.size(); ++i)
+    write_file_atomic(local + "/" + names[i], contents[i]);
   return local;
 }
 

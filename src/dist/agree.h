@@ -15,12 +15,6 @@ class Fingerprint {
  public:
   void add(const void* data, std::size_t bytes);
   void add(const std::string& s) { add(s.data(), s.size()); }
-  template <class T>
-  void add(const std::vector<T>& v) {
-    const std::uint64_t n = v.size();
-    add(&n, sizeof n);
-    add(v.data(), v.size() * sizeof(T));
-  }
   std::uint64_t value() const { return h_; }
 
  private:

@@ -42,13 +42,14 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 }
 
 void linear_forward(int N, int in, int out, const float* x, const float* W, const float* b,
-                    float* y, int ldx, int ldy) {
+                    float* y, int ldx, int ldy, int ldw) {
   if (ldx < 0) ldx = in;
   if (ldy < 0) ldy = out;
+  if (ldw < 0) ldw = in;
   if (b) {
     for (int i = 0; i < N; ++i) std::memcpy(y + (std::size_t)i * ldy, b, sizeof(float) * out);
   }
-  gemm(false, true, N, out, in, 1.0f, x, ldx, W, in, b ? 1.0f : 0.0f, y, ldy);
+  gemm(false, true, N, out, in, 1.0f, x, ldx, W, ldw, b ? 1.0f : 0.0f, y, ldy);
 }
 
 void linear_backward(int N, int in, int out, const float* dy, const float* x, const float* W,

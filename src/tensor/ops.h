@@ -11,9 +11,10 @@ namespace nmt::ops {
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
 
-// y[N,out] = x[N,in] W[out,in]^T + b (PyTorch Linear); b may be null.
+// y[N,out] = x[N,in] W[out,in]^T + b (PyTorch Linear); b may be null. ldx/ldy/ldw: row strides
+// of x, y and W (-1: dense).
 void linear_forward(int N, int in, int out, const float* x, const float* W, const float* b,
-                    float* y, int ldx = -1, int ldy = -1);
+                    float* y, int ldx = -1, int ldy = -1, int ldw = -1);
 // dx[N,in] (+)= dy W; dW[out,in] += dy^T x; db[out] += colsum(dy). Any of dx/dW/db may be null.
 void linear_backward(int N, int in, int out, const float* dy, const float* x, const float* W,
                      float* dx, float* dW, float* db, bool accumulate_dx, int ldx = -1,

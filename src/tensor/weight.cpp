@@ -1,7 +1,5 @@
 #include "tensor/weight.h"
 
-#include <cstring>
-
 #include "common/error.h"
 #include "tensor/ops.h"
 
@@ -36,9 +34,7 @@ WeightMatrix::WeightMatrix(const float* W, int rows, int cols, int ld, Precision
 void WeightMatrix::linear(int n, const float* x, int ldx, const float* b, float* y, int ldy) const {
   switch (p_) {
     case Precision::Fp32:
-      if (b)
-        for (int i = 0; i < n; ++i) std::memcpy(y + (std::size_t)i * ldy, b, sizeof(float) * rows_);
-      gemm(false, true, n, rows_, cols_, 1.0f, x, ldx, fp32_, ld_, b ? 1.0f : 0.0f, y, ldy);
+      linear_forward(n, cols_, rows_, x, fp32_, b, y, ldx, ldy, ld_);
       break;
     case Precision::Bf16:
       bf16_->linear_forward(n, x, ldx, b, y, ldy);

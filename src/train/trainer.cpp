@@ -266,7 +266,10 @@ void Run::agree_on_data() {
   dist::Fingerprint data;
   for (const auto* corpus : {&train_text_, &valid_text_})
     for (const auto* side : {&corpus->src, &corpus->trg})
-      for (const auto& line : *side) data.add(line + "\n");
+      for (const auto& line : *side) {
+        data.add(line);
+        data.add("\n", 1);  // so that line boundaries count
+      }
   data.add(options_.dump());
   dist::require_same(comm_, data.value(), "the training data or options");
 }
