@@ -29,6 +29,7 @@ static float log_sum_exp(const float* x, int V) {
 }
 
 void round_weights(model::Model& m, Precision p) {
+  model::EncoderMatrices::round_in_place(m.config, m.w, p);
   model::DecoderMatrices::round_in_place(m.config, m.w, p);
 }
 
@@ -66,10 +67,12 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
     len[i] = (int)sentence.size();
     for (int t = 0; t < len[i]; ++t) ids[(std::size_t)t * B + i] = sentence[t];
   }
-  if (mats_.out_w.precision() != opt.precision)
+  if (mats_.out_w.precision() != opt.precision) {
+    enc_mats_ = model::EncoderMatrices::of(m_.config, m_.w, opt.precision);
     mats_ = model::DecoderMatrices::of(m_.config, m_.w, opt.precision);
+  }
   enc_.set_input(S, B, ids.data(), len.data());
-  enc_.forward(m_.config, m_.w, 0.0f, nullptr);
+  enc_.forward(m_.config, m_.w, 0.0f, nullptr, &enc_mats_);
   auto sorted = opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);
   std::vector<Hypothesis> hyps(B);
   for (int i = 0; i < B; ++i) hyps[order[i]] = std::move(sorted[i]);

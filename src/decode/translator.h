@@ -55,7 +55,8 @@ class Translator {
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
   const model::Model& m_;
-  // The decoder's matrices at the precision of the last translate() (made when it changes).
+  // The model's matrices at the precision of the last translate() (made when it changes).
+  model::EncoderMatrices enc_mats_ = model::EncoderMatrices::of(m_.config, m_.w);
   model::DecoderMatrices mats_ = model::DecoderMatrices::of(m_.config, m_.w);
   model::Encoder enc_;
   std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;

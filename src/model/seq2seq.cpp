@@ -30,7 +30,10 @@ void Encoder::set_input(int S_, int B_, const int* src, const int* src_len) {
     for (int b = 0; b < B; ++b) mask[(std::size_t)t * B + b] = t < len[b];
 }
 
-void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng) {
+void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng,
+                      const EncoderMatrices* mats) {
+  const EncoderMatrices own = mats ? EncoderMatrices{} : EncoderMatrices::of(c, w);
+  const EncoderMatrices& m = mats ? *mats : own;
   const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim;
   const std::size_t SB = (std::size_t)S * B;
   float* x = grow(X, SB * E);
@@ -54,8 +57,7 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
   const bool prefix = std::is_sorted(len.rbegin(), len.rend());
   for (int d = 0; d < 2; ++d) {
     // Input projections of all time steps in one GEMM; only W_hh h stays in the time loop.
-    ops::linear_forward((int)SB, E, 3 * H, x, w.enc_w_ih[d], w.enc_b_ih[d],
-                        grow(gi[d], SB * 3 * H));
+    m.w_ih[d].linear((int)SB, x, E, w.enc_b_ih[d], grow(gi[d], SB * 3 * H), 3 * H);
     grow(hprev[d], SB * H);
     grow(cache[d], SB * 4 * H);
     std::fill(h.begin(), h.begin() + (std::size_t)B * H, 0.0f);
@@ -66,7 +68,7 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
       int n = B;
       if (prefix)
         while (n > 0 && len[n - 1] <= t) --n;
-      ops::linear_forward(n, H, 3 * H, hp, w.enc_w_hh[d], w.enc_b_hh[d], gh.data());
+      m.w_hh[d].linear(n, hp, H, w.enc_b_hh[d], gh.data(), 3 * H);
       layers::gru_cell_forward(n, H, gi[d].data() + (std::size_t)t * B * 3 * H, gh.data(), hp,
                                h.data(), cache[d].data() + (std::size_t)t * B * 4 * H,
                                mask.data() + (std::size_t)t * B);
@@ -85,12 +87,10 @@ void Encoder::forward(const ModelConfig& c, const Weights& w, float p, Rng* rng)
                   sizeof(float) * H);
   }
   float* s = grow(s0, (std::size_t)B * D);
-  ops::linear_forward(B, 2 * H, D, hcat.data(), w.enc_fc_w, w.enc_fc_b, s);
+  m.fc.linear(B, hcat.data(), 2 * H, w.enc_fc_b, s, D);
   for (std::size_t i = 0; i < (std::size_t)B * D; ++i) s[i] = std::tanh(s[i]);
   // Attention keys W_h Hs + b_att, once per batch (W_h = last 2H columns of W_att).
-  float* k = grow(keys, SB * D);
-  for (std::size_t i = 0; i < SB; ++i) std::memcpy(k + i * D, w.att_b, sizeof(float) * D);
-  ops::gemm(false, true, (int)SB, D, 2 * H, 1.0f, hs, 2 * H, w.att_w + D, D + 2 * H, 1.0f, k, D);
+  m.att_wh.linear((int)SB, hs, 2 * H, w.att_b, grow(keys, SB * D), D);
 }
 
 void Encoder::backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g) {
@@ -152,6 +152,17 @@ struct MatrixView {
   int rows, cols, ld;
 };
 
+// Encoder::forward's matrices in w, in EncoderMatrices' order.
+std::array<MatrixView, 6> encoder_matrices(const ModelConfig& c, const Weights& w) {
+  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim;
+  return {{{w.enc_w_ih[0], 3 * H, E, E},
+           {w.enc_w_ih[1], 3 * H, E, E},
+           {w.enc_w_hh[0], 3 * H, H, H},
+           {w.enc_w_hh[1], 3 * H, H, H},
+           {w.enc_fc_w, D, 2 * H, 2 * H},
+           {w.att_w + D, D, 2 * H, D + 2 * H}}};
+}
+
 // decoder_step's four matrices in w, in DecoderMatrices' order.
 std::array<MatrixView, 4> decoder_matrices(const ModelConfig& c, const Weights& w) {
   const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim, V = c.trg_vocab_size;
@@ -162,6 +173,17 @@ std::array<MatrixView, 4> decoder_matrices(const ModelConfig& c, const Weights& 
 }
 
 }  // namespace
+
+EncoderMatrices EncoderMatrices::of(const ModelConfig& c, const Weights& w, ops::Precision p) {
+  const auto m = encoder_matrices(c, w);
+  auto make = [&](int i) { return ops::WeightMatrix(m[i].W, m[i].rows, m[i].cols, m[i].ld, p); };
+  return {{make(0), make(1)}, {make(2), make(3)}, make(4), make(5)};
+}
+
+void EncoderMatrices::round_in_place(const ModelConfig& c, const Weights& w, ops::Precision p) {
+  for (const auto& [W, rows, cols, ld] : encoder_matrices(c, w))
+    ops::WeightMatrix::round_in_place(W, rows, cols, ld, p);
+}
 
 DecoderMatrices DecoderMatrices::of(const ModelConfig& c, const Weights& w, ops::Precision p) {
   const auto m = decoder_matrices(c, w);

@@ -37,10 +37,23 @@ struct Encoder {
 
   // Sets ids/len from a time-major [S,B] id array and the lengths [B].
   void set_input(int S, int B, const int* src, const int* src_len);
-  // Runs the encoder (dropout p with rng when training; p = 0 for inference).
-  void forward(const ModelConfig& c, const Weights& w, float p, Rng* rng);
+  // Runs the encoder (dropout p with rng when training; p = 0 for inference) with the matrices
+  // mats (null: w's own, fp32, the exact model).
+  void forward(const ModelConfig& c, const Weights& w, float p, Rng* rng,
+               const struct EncoderMatrices* mats = nullptr);
   // Given d_outputs [S,B,2H], d_keys [S,B,D] (already filled) and ds0 [B,D]: accumulates grads.
   void backward(const ModelConfig& c, const Weights& w, const float* ds0, Weights& g);
+};
+
+// The encoder's matrices as Encoder::forward multiplies them: W_ih and W_hh per direction, fc
+// (hcat -> s0) and W_h (the last 2H columns of W_att, making the attention keys).
+struct EncoderMatrices {
+  ops::WeightMatrix w_ih[2], w_hh[2], fc, att_wh;
+  // The model's weights at precision p (fp32: views of w, no copy; the exact model).
+  static EncoderMatrices of(const ModelConfig& c, const Weights& w,
+                            ops::Precision p = ops::Precision::Fp32);
+  // Rounds these matrices of w in place to what precision p computes with.
+  static void round_in_place(const ModelConfig& c, const Weights& w, ops::Precision p);
 };
 
 // The decoder's four matrices as decoder_step multiplies them: W_s (the first D columns of
