@@ -11,6 +11,7 @@
 #include "common/rng.h"
 #include "decode/translator.h"
 #include "model/checkpoint.h"
+#include "tensor/cpu.h"
 #include "tensor/gemm_bf16.h"
 #include "tensor/ops.h"
 #include "train/data.h"
@@ -136,7 +137,8 @@ void run_bench(const BenchOptions& o) {
                           {"sentences_per_s", count / secs},
                           {"tokens_per_s", out_tokens / secs},
                           {"trained_model", !o.model.empty()},
-                          {"peak_rss_mb", peak_rss_mb()}};
+                          {"peak_rss_mb", peak_rss_mb()},
+                          {"kernels", ops::cpu_kernels()}};
       if (batch == 1) j["median_ms"] = latencies[latencies.size() / 2];
       std::printf("%s\n", j.dump().c_str());
       std::fflush(stdout);

@@ -2,10 +2,13 @@
 
 #include <cstring>
 
+#include "tensor/cpu.h"
 #include "tensor/ops.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if defined(__x86_64__)
 #include <immintrin.h>
+// The AVX-512 kernel is compiled for AVX-512 whatever the build's -march, and used only where
+// cpu() finds it (run-time selection).
 #define NMT_BF16_AVX512 1
 // GCC 12's AVX-512 headers start from _mm512_undefined_*() and warn about it when inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -51,25 +54,33 @@ void rows_scalar(int n, int rows, int K, const std::uint16_t* w, const float* x,
     }
 }
 
+#ifdef NMT_BF16_AVX512
+// block8 on AVX-512 (K % 16 == 0).
+__attribute__((target("avx512f,avx512bw"))) void block8_avx512(int n, int K, const std::uint16_t* w,
+                                                               const float* x, int ldx, float* y,
+                                                               int ldy) {
+  for (int i = 0; i < n; ++i) {
+    const float* xi = x + (std::size_t)i * ldx;
+    __m512 acc[kRowBlock];
+    for (int r = 0; r < kRowBlock; ++r) acc[r] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k += 16) {
+      const __m512 xv = _mm512_loadu_ps(xi + k);
+      for (int r = 0; r < kRowBlock; ++r) {
+        const __m256i wb = _mm256_loadu_si256((const __m256i*)(w + (std::size_t)r * K + k));
+        const __m512 wf = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(wb), 16));
+        acc[r] = _mm512_fmadd_ps(wf, xv, acc[r]);
+      }
+    }
+    for (int r = 0; r < kRowBlock; ++r) y[(std::size_t)i * ldy + r] = _mm512_reduce_add_ps(acc[r]);
+  }
+}
+#endif
+
 // y[i, r0..r0+8) for the x rows i < n; W rows r0.. are full (no tail).
 void block8(int n, int K, const std::uint16_t* w, const float* x, int ldx, float* y, int ldy) {
 #ifdef NMT_BF16_AVX512
-  if (K % 16 == 0) {
-    for (int i = 0; i < n; ++i) {
-      const float* xi = x + (std::size_t)i * ldx;
-      __m512 acc[kRowBlock];
-      for (int r = 0; r < kRowBlock; ++r) acc[r] = _mm512_setzero_ps();
-      for (int k = 0; k < K; k += 16) {
-        const __m512 xv = _mm512_loadu_ps(xi + k);
-        for (int r = 0; r < kRowBlock; ++r) {
-          const __m256i wb = _mm256_loadu_si256((const __m256i*)(w + (std::size_t)r * K + k));
-          const __m512 wf = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(wb), 16));
-          acc[r] = _mm512_fmadd_ps(wf, xv, acc[r]);
-        }
-      }
-      for (int r = 0; r < kRowBlock; ++r)
-        y[(std::size_t)i * ldy + r] = _mm512_reduce_add_ps(acc[r]);
-    }
+  if (K % 16 == 0 && cpu().avx512) {
+    block8_avx512(n, K, w, x, ldx, y, ldy);
     return;
   }
 #endif

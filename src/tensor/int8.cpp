@@ -5,9 +5,13 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "tensor/cpu.h"
 
-#ifdef __AVX512VNNI__
+#if defined(__x86_64__)
 #include <immintrin.h>
+// The VNNI kernel is compiled for AVX512-VNNI whatever the build's -march, and used only where
+// cpu() finds it (run-time selection: the same binary is right on every x86-64 CPU).
+#define NMT_INT8_VNNI 1
 // GCC 12's AVX-512 headers start from _mm512_undefined_*() and warn about it when inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -95,12 +99,15 @@ float quantize_row(const float* x, int cols, std::uint8_t* out) {
   return s;
 }
 
-#ifdef __AVX512VNNI__
+#ifdef NMT_INT8_VNNI
 // acc[i][r] = sum_k (xu[i][k] - 128) q[r][k] exactly, for n rows of xu and R <= 8 rows of q
 // (cols % 64 == 0).
 template <int R>
-void dot_vnni(int n, int cols, const std::uint8_t* xu, const std::int8_t* q, const int* rowsum,
-              std::int32_t* acc) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void dot_vnni(int n, int cols,
+                                                                     const std::uint8_t* xu,
+                                                                     const std::int8_t* q,
+                                                                     const int* rowsum,
+                                                                     std::int32_t* acc) {
   for (int i = 0; i < n; ++i) {
     __m512i a[R];
     for (int r = 0; r < R; ++r) a[r] = _mm512_setzero_si512();
@@ -132,10 +139,10 @@ void Int8Matrix::linear_forward(int n, const float* x, int ldx, const float* b, 
   for (int i = 0; i < n; ++i)
     sxp[i] = quantize_row(x + (std::size_t)i * ldx, cols_, xqp + (std::size_t)i * cols_);
   bool done = false;
-#ifdef __AVX512VNNI__
+#ifdef NMT_INT8_VNNI
   // Few rows: memory-bound, a streaming kernel over the weight rows (oneDNN's call overhead
   // would dominate). The same exact int32 sums and the same float steps as the GEMM below.
-  if (n <= 8 && cols_ % 64 == 0) {
+  if (n <= 8 && cols_ % 64 == 0 && cpu().avx512_vnni) {
     const int blocks = (rows_ + 7) / 8;
 #pragma omp parallel for schedule(static)
     for (int blk = 0; blk < blocks; ++blk) {
