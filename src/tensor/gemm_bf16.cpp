@@ -68,7 +68,7 @@ namespace {
 
 struct Key {
   bool ta, tb;
-  int M, N, K, lda, ldb, ldc;
+  int N, lda, ldb, ldc;
   std::uint32_t alpha;
   bool accumulate;
   bool operator==(const Key&) const = default;
@@ -76,15 +76,13 @@ struct Key {
 struct KeyHash {
   std::size_t operator()(const Key& k) const {
     std::size_t h = k.ta * 2 + k.tb + k.accumulate * 4;
-    for (long v :
-         {(long)k.M, (long)k.N, (long)k.K, (long)k.lda, (long)k.ldb, (long)k.ldc, (long)k.alpha})
+    for (long v : {(long)k.N, (long)k.lda, (long)k.ldb, (long)k.ldc, (long)k.alpha})
       h = h * 1000003u ^ (std::size_t)v;
     return h;
   }
 };
 
-// Primitives kept: the decoder's row counts differ from batch to batch, so the shapes do not
-// repeat forever; an unbounded cache grew a 10-epoch run to 3.3 GB.
+// Primitives kept (a bound: strides and N take few values, but nothing should grow forever).
 constexpr std::size_t kCachedPrimitives = 512;
 
 dnnl::engine& engine() {
@@ -95,24 +93,28 @@ dnnl::engine& engine() {
   return e;
 }
 
-// A matmul and the memory descriptions of its operands A, B, C.
-struct Matmul {
-  dnnl::matmul mm;
-  dnnl::memory::desc a, b, c;
-};
+// A [M, K] or B [K, N] (bf16) or C [M, N] (f32) with row stride ld, transposed storage when t.
+dnnl::memory::desc operand(dnnl::memory::dim rows, dnnl::memory::dim cols, bool t, int ld,
+                           dnnl::memory::data_type type) {
+  using dims = dnnl::memory::dims;
+  return {{rows, cols}, type, t ? dims{1, ld} : dims{ld, 1}};
+}
 
-// One matmul per shape, strides, alpha and accumulation, made once and kept while at most
-// kCachedPrimitives are (then all are dropped and made again as needed).
-const Matmul& primitive(const Key& k) {
-  thread_local std::unordered_map<Key, Matmul, KeyHash> cache;
+// One matmul per N, strides, alpha and accumulation, with M and K given at run time: the row
+// counts of a batch (M in the forward and input gradients, K in the weight gradients) differ
+// from batch to batch and would each need their own JIT-compiled primitive otherwise (oneDNN
+// then picks its gemm:jit kernel, measured as fast as brgemm on the model's shapes). Kept while
+// at most kCachedPrimitives are (then all are dropped and made again as needed).
+const dnnl::matmul& primitive(const Key& k) {
+  thread_local std::unordered_map<Key, dnnl::matmul, KeyHash> cache;
   auto it = cache.find(k);
   if (it != cache.end()) return it->second;
   if (cache.size() >= kCachedPrimitives) cache.clear();
   using dt = dnnl::memory::data_type;
-  using dims = dnnl::memory::dims;
-  const dnnl::memory::desc a({k.M, k.K}, dt::bf16, k.ta ? dims{1, k.lda} : dims{k.lda, 1});
-  const dnnl::memory::desc b({k.K, k.N}, dt::bf16, k.tb ? dims{1, k.ldb} : dims{k.ldb, 1});
-  const dnnl::memory::desc c({k.M, k.N}, dt::f32, dims{k.ldc, 1});
+  constexpr dnnl::memory::dim any = DNNL_RUNTIME_DIM_VAL;
+  const auto a = operand(any, any, k.ta, k.lda, dt::bf16),
+             b = operand(any, k.N, k.tb, k.ldb, dt::bf16),
+             c = operand(any, k.N, false, k.ldc, dt::f32);
   dnnl::primitive_attr attr;
   float alpha;
   std::memcpy(&alpha, &k.alpha, sizeof alpha);
@@ -123,7 +125,7 @@ const Matmul& primitive(const Key& k) {
     attr.set_post_ops(po);
   }
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, engine());
-  return cache.emplace(k, Matmul{dnnl::matmul(pd), a, b, c}).first->second;
+  return cache.emplace(k, dnnl::matmul(pd)).first->second;
 }
 
 // The stored matrix rows x cols (row stride ld) as dense bf16 bits in buf; returns its stride.
@@ -156,14 +158,17 @@ void gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
   if (beta != 0.0f && beta != 1.0f)
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) C[(std::size_t)i * ldc + j] *= beta;
-  Key k{trans_a, trans_b, M, N, K, lda, ldb, ldc, 0, beta != 0.0f};
+  Key k{trans_a, trans_b, N, lda, ldb, ldc, 0, beta != 0.0f};
   std::memcpy(&k.alpha, &alpha, sizeof alpha);
-  const Matmul& p = primitive(k);
+  const dnnl::matmul& mm = primitive(k);
+  using dt = dnnl::memory::data_type;
   thread_local dnnl::stream stream(engine());
-  dnnl::memory am(p.a, engine(), const_cast<std::uint16_t*>(A_bits));
-  dnnl::memory bm(p.b, engine(), const_cast<std::uint16_t*>(B_bits));
-  dnnl::memory cm(p.c, engine(), C);
-  p.mm.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  dnnl::memory am(operand(M, K, trans_a, lda, dt::bf16), engine(),
+                  const_cast<std::uint16_t*>(A_bits));
+  dnnl::memory bm(operand(K, N, trans_b, ldb, dt::bf16), engine(),
+                  const_cast<std::uint16_t*>(B_bits));
+  dnnl::memory cm(operand(M, N, false, ldc, dt::f32), engine(), C);
+  mm.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
 }
 
