@@ -6,9 +6,18 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "tensor/cpu.h"
 #include "tensor/ops.h"
 
 int main(int argc, char** argv) {
+  if (const std::string missing = nmt::ops::missing_build_isa(); !missing.empty()) {
+    std::fprintf(stderr,
+                 "nmt: error: this nmt was built for another CPU (-march=native) and this one "
+                 "lacks %s; build with -DNMT_NATIVE=OFF for a binary that runs on any x86-64 "
+                 "CPU\n",
+                 missing.c_str());
+    return 1;
+  }
   nmt::ops::ensure_fast_blas(argv);
   // Output to a pipe whose reader left (`nmt train ... | head -1`) must not kill the process:
   // training keeps going and saves its checkpoints (its progress lines are lost), and translate

@@ -35,6 +35,38 @@ void restrict_cpu_features(const CpuFeatures& want) {
   f.avx512_vnni = want.avx512_vnni && found.avx512_vnni;
 }
 
+std::string missing_build_isa() {
+  std::string missing;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+#define NMT_NEED(feature) \
+  if (!__builtin_cpu_supports(feature)) missing += std::string(missing.empty() ? "" : " ") + feature
+#ifdef __AVX2__
+  NMT_NEED("avx2");
+#endif
+#ifdef __FMA__
+  NMT_NEED("fma");
+#endif
+#ifdef __AVX512F__
+  NMT_NEED("avx512f");
+#endif
+#ifdef __AVX512BW__
+  NMT_NEED("avx512bw");
+#endif
+#ifdef __AVX512VL__
+  NMT_NEED("avx512vl");
+#endif
+#ifdef __AVX512VNNI__
+  NMT_NEED("avx512vnni");
+#endif
+#ifdef __AVX512BF16__
+  NMT_NEED("avx512bf16");
+#endif
+#undef NMT_NEED
+#endif
+  return missing;
+}
+
 std::string cpu_kernels() {
   const CpuFeatures& f = cpu();
   return std::string("bf16 decoding: ") + (f.avx512 ? "avx512" : "portable") +

@@ -16,6 +16,9 @@ struct CpuFeatures {
 const CpuFeatures& cpu();
 // Tests: use the kernels for a CPU with only these features (never more than cpu() found).
 void restrict_cpu_features(const CpuFeatures& f);
+// The instruction sets this binary was compiled to assume (-march=native builds) that this CPU
+// lacks, space-separated; empty when it can run here.
+std::string missing_build_isa();
 // One line for logs and `nmt bench`: the kernels this process uses.
 std::string cpu_kernels();
 
