@@ -16,6 +16,7 @@
 #include "model/seq2seq.h"
 #include "tensor/ops.h"
 #include "test_util.h"
+#include "train/updater.h"
 
 using namespace nmt;
 using namespace nmt::testing;
@@ -834,6 +835,60 @@ TEST(Layers, TrainingGraphWithoutDropoutAfterARunWithDropout) {
               "stale mask in the embedding gradients ("
            << differ << " gradient values differ, first in " << first << ")";
   }
+}
+
+// --out-dropout: the mask on the output layer's input [s_new ; w ; emb] enters the forward and
+// the backward (every entry of every tensor, with embedding dropout and free-running steps).
+TEST(Layers, TrainingGraphWithOutputDropoutGradientsMatchFiniteDifferences) {
+  GraphCase gc(113);
+  gc.graph.set_output_dropout(0.3f);
+  const double with = gc.forward();
+  GraphCase plain(113);
+  EXPECT_NE(with, plain.forward()) << "the output mask changed nothing";
+  model::ParamBuffer grads(gc.m.params.size());
+  auto gw = model::bind_weights(grads.data(), gc.cfg);
+  gc.graph.backward(gc.cfg, gc.m.w, gw, 1.0f);
+  std::vector<float> g(grads.data(), grads.data() + grads.size());
+  int skipped = 0;
+  const auto r = check_graph_params(gc, g, 0, &skipped, 7);
+  EXPECT_LE(skipped, (int)model::parameter_count(gc.cfg) / 50);
+  EXPECT_EQ(r.failed, 0) << r.first << " (worst " << r.worst << ")";
+  // Zero is the seed's graph: no mask drawn, the same loss as a graph never told.
+  gc.graph.set_output_dropout(0.0f);
+  EXPECT_EQ(gc.forward(), plain.forward());
+}
+
+// A data-parallel shard draws every mask for the whole batch: the shards' gradients add up to
+// the whole batch's, with embedding and output dropout and mixed teacher forcing.
+TEST(Layers, ShardsWithDropoutAddUpToTheWholeBatchGradient) {
+  GraphCase gc(127);
+  train::TrainOptions opt;
+  opt.dropout = 0.5f;
+  opt.out_dropout = 0.3f;
+  opt.teacher_forcing = 0.5f;
+  opt.precision = "fp32";
+  train::Updater whole(gc.m);
+  Rng r_whole(11);
+  const double loss = whole.backward(gc.batch, r_whole, opt);
+  std::vector<double> sum(gc.m.params.size(), 0.0);
+  double loss_sum = 0;
+  for (int k = 0; k < 3; ++k) {
+    train::Updater part(gc.m);
+    part.set_shard(k, 3);
+    Rng r(11);
+    loss_sum += part.backward(gc.batch, r, opt);
+    EXPECT_EQ(r.next(), Rng(r_whole).next()) << "shard " << k << " drew another number of values";
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += part.grads().data()[i];
+  }
+  EXPECT_NEAR(loss_sum, loss, 1e-4 * std::fabs(loss));
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < sum.size(); ++i) {
+    const double w = whole.grads().data()[i];
+    diff += (sum[i] - w) * (sum[i] - w);
+    norm += w * w;
+  }
+  EXPECT_GT(norm, 0.0);
+  EXPECT_LT(std::sqrt(diff / norm), 1e-5);
 }
 
 TEST(Layers, TrainingGraphCheckCatchesWrongGradient) {

@@ -198,7 +198,8 @@ void DecoderMatrices::round_in_place(const ModelConfig& c, const Weights& w, ops
 
 void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
                   const int* cols, const int* y, const float* drop, const float* s_prev,
-                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats) {
+                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats,
+                  const float* out_drop) {
   const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim;
   const int XI = E + C, LO = D + C + E;
   // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
@@ -217,6 +218,8 @@ void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, in
   layers::gru_cell_forward(n, D, b.gi, b.gh, s_prev, s_new, b.cache);
   for (int i = 0; i < n; ++i)
     std::memcpy(b.out + (std::size_t)i * LO, s_new + (std::size_t)i * D, sizeof(float) * D);
+  if (out_drop)
+    for (std::size_t k = 0; k < (std::size_t)n * LO; ++k) b.out[k] *= out_drop[k];
   mats.out_w.linear(n, b.out, LO, w.out_b, b.logits, c.trg_vocab_size);
 }
 
@@ -294,18 +297,28 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   const std::size_t N = (std::size_t)N_;
   int* y = grow(y_in_, N);
   int* tgt = grow(target_, N);
-  float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
-  if (dm && given) {
+  // A given [T,B,W] mask (by batch column) into the decoder's rows [N,W] (internal order).
+  auto gather = [&](const std::vector<float>& mask, int W, float* rows) {
+    if (mask.size() != (std::size_t)T * B * W) throw Error("dropout masks do not match the batch");
     for (int t = 1; t < T; ++t)
       for (int i = 0; i < n_[t]; ++i)
-        std::memcpy(dm + ((std::size_t)r_[t] + i) * E,
-                    given_trg_drop_.data() + ((std::size_t)t * B + order_[i]) * E,
-                    sizeof(float) * E);
-  } else if (dm) {
+        std::memcpy(rows + ((std::size_t)r_[t] + i) * W,
+                    mask.data() + ((std::size_t)t * B + order_[i]) * W, sizeof(float) * W);
+  };
+  float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
+  if (dm && given)
+    gather(given_trg_drop_, E, dm);
+  else if (dm)
     layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
-  } else {
+  else
     drop_.clear();
-  }
+  float* om = out_p_ > 0.0f ? grow(out_drop_, N * LO) : nullptr;
+  if (om && !given_out_drop_.empty())
+    gather(given_out_drop_, LO, om);
+  else if (om)
+    layers::dropout_mask((std::int64_t)(N * LO), out_p_, *rng, om);
+  else
+    out_drop_.clear();
   float* sp_all = grow(s_prev_, N * D);
   float* cache = grow(cache_, N * 4 * D);
   float* attn = grow(attn_, N * S);
@@ -329,7 +342,8 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     float* lt = logits + r * V;
     const DecoderStepBuffers buf{q_all + r * D,     attn + r * S, ctx, x + r * XI, gi, gh,
                                  cache + r * 4 * D, out + r * LO, lt};
-    decoder_step(c, w, enc_, n, nullptr, y + r, dm ? dm + r * E : nullptr, sp, s, buf, mats);
+    decoder_step(c, w, enc_, n, nullptr, y + r, dm ? dm + r * E : nullptr, sp, s, buf, mats,
+                 om ? om + r * LO : nullptr);
     if (t + 1 < T) {
       const int n_next = n_[t + 1];
       int* y_next = y + r_[t + 1];
@@ -344,31 +358,46 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
 }
 
 void TrainingGraph::draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p,
-                                       Rng& rng, std::vector<float>& src, std::vector<float>& trg) {
+                                       float p_out, Rng& rng, std::vector<float>& src,
+                                       std::vector<float>& trg, std::vector<float>& out) {
   const int E = c.emb_dim, S = batch.src_len, T = batch.trg_len, B = batch.batch;
+  const int LO = c.dec_hid_dim + 2 * c.enc_hid_dim + E;
   const std::vector<int> order = longest_target_first(batch);
-  std::vector<float> drawn((std::size_t)S * B * E);  // [S, B internal, E], as Encoder draws
-  layers::dropout_mask((std::int64_t)drawn.size(), p, rng, drawn.data());
-  src.resize(drawn.size());
-  for (int t = 0; t < S; ++t)
-    for (int i = 0; i < B; ++i)
-      std::memcpy(src.data() + ((std::size_t)t * B + order[i]) * E,
-                  drawn.data() + ((std::size_t)t * B + i) * E, sizeof(float) * E);
-  std::size_t N = 0;  // the decoder's rows over all steps, as forward() lays them out
-  for (int t = 1; t < T; ++t) N += rows_at_step(batch, order, t);
-  drawn.resize(N * E);
-  layers::dropout_mask((std::int64_t)drawn.size(), p, rng, drawn.data());
-  trg.assign((std::size_t)T * B * E, 0.0f);
-  std::size_t r = 0;
-  for (int t = 1; t < T; ++t)
-    for (int i = 0, n = rows_at_step(batch, order, t); i < n; ++i, ++r)
-      std::memcpy(trg.data() + ((std::size_t)t * B + order[i]) * E, drawn.data() + r * E,
-                  sizeof(float) * E);
+  src.clear();
+  trg.clear();
+  out.clear();
+  std::vector<float> drawn;
+  if (p > 0.0f) {
+    drawn.resize((std::size_t)S * B * E);  // [S, B internal, E], as Encoder draws
+    layers::dropout_mask((std::int64_t)drawn.size(), p, rng, drawn.data());
+    src.resize(drawn.size());
+    for (int t = 0; t < S; ++t)
+      for (int i = 0; i < B; ++i)
+        std::memcpy(src.data() + ((std::size_t)t * B + order[i]) * E,
+                    drawn.data() + ((std::size_t)t * B + i) * E, sizeof(float) * E);
+  }
+  // The decoder's rows over all steps [N, W], as forward() draws them, by batch column [T,B,W].
+  auto decoder_mask = [&](float rate, int W, std::vector<float>& mask) {
+    std::size_t N = 0;
+    for (int t = 1; t < T; ++t) N += rows_at_step(batch, order, t);
+    drawn.resize(N * W);
+    layers::dropout_mask((std::int64_t)drawn.size(), rate, rng, drawn.data());
+    mask.assign((std::size_t)T * B * W, 0.0f);
+    std::size_t r = 0;
+    for (int t = 1; t < T; ++t)
+      for (int i = 0, n = rows_at_step(batch, order, t); i < n; ++i, ++r)
+        std::memcpy(mask.data() + ((std::size_t)t * B + order[i]) * W, drawn.data() + r * W,
+                    sizeof(float) * W);
+  };
+  if (p > 0.0f) decoder_mask(p, E, trg);
+  if (p_out > 0.0f) decoder_mask(p_out, LO, out);
 }
 
-void TrainingGraph::set_dropout_masks(std::vector<float> src, std::vector<float> trg) {
+void TrainingGraph::set_dropout_masks(std::vector<float> src, std::vector<float> trg,
+                                      std::vector<float> out) {
   given_src_drop_ = std::move(src);
   given_trg_drop_ = std::move(trg);
+  given_out_drop_ = std::move(out);
 }
 
 void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g, float scale) {
@@ -382,6 +411,8 @@ void TrainingGraph::backward(const ModelConfig& c, const Weights& w, Weights& g,
   layers::softmax_ce_backward((int)N, V, dl, target_.data(), lse_.data(), scale, dl, ls_);
   float* dout = grow(dout_, N * LO);
   ops::linear_backward((int)N, LO, V, dl, out_.data(), w.out_w, dout, g.out_w, g.out_b, false);
+  if (!out_drop_.empty())  // out_ holds the dropped input; its gradient passes the mask
+    for (std::size_t k = 0; k < N * LO; ++k) dout[k] *= out_drop_[k];
 
   float* dgi = grow(dgi_, N * 3 * D);
   float* dgh = grow(dgh_, N * 3 * D);

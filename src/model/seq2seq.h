@@ -83,10 +83,12 @@ struct DecoderStepBuffers {
 
 // One decoder step (design §2) for n rows: row i continues state s_prev[i] from token y[i]
 // (embedding dropout mask drop[i], or null), attending over encoder column cols[i] (cols null:
-// column i). Writes s_new[n,D] and the buffers. Training and decoding share it.
+// column i). Writes s_new[n,D] and the buffers. Training and decoding share it. out_drop [n,LO]
+// (training with --out-dropout only, else null) scales b.out, the output layer's input, in place.
 void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, int n,
                   const int* cols, const int* y, const float* drop, const float* s_prev,
-                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats);
+                  float* s_new, const DecoderStepBuffers& b, const DecoderMatrices& mats,
+                  const float* out_drop = nullptr);
 
 // One training/scoring pass over a batch with teacher-forcing coins, and its backward.
 // Rows are internally ordered by target length (longest first) so that each decoder step works
@@ -99,21 +101,28 @@ class TrainingGraph {
                  const std::vector<unsigned char>& coins, float dropout, Rng* rng);
   // For tests against another implementation: the dropout masks the next forward() with
   // dropout > 0 uses instead of drawing them (values 0 or 1/(1-p)), by the batch's own columns:
-  // src [S,B,E]; trg [T,B,E], whose row t scales the embedding fed to step t (row 0 unused).
+  // src [S,B,E]; trg [T,B,E], whose row t scales the embedding fed to step t (row 0 unused);
+  // out [T,B,D+2H+E] likewise for the output layer's input (set_output_dropout > 0).
   // Empty vectors restore drawing. Nothing else changes: the math is the same either way.
-  void set_dropout_masks(std::vector<float> src, std::vector<float> trg);
+  void set_dropout_masks(std::vector<float> src, std::vector<float> trg,
+                         std::vector<float> out = {});
   // The masks forward() would draw for this batch from rng (the same draws in the same order,
-  // so rng ends where forward() would leave it), laid out as set_dropout_masks takes them. A
+  // so rng ends where forward() would leave it), laid out as set_dropout_masks takes them
+  // (embedding dropout p, output dropout p_out; a mask of rate 0 is left empty). A
   // data-parallel run draws them for the whole batch on every rank and gives each rank's shard
   // its columns: the masks then do not depend on how the batch is split.
-  static void draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p, Rng& rng,
-                                 std::vector<float>& src, std::vector<float>& trg);
+  static void draw_dropout_masks(const ModelConfig& c, const text::Batch& batch, float p,
+                                 float p_out, Rng& rng, std::vector<float>& src,
+                                 std::vector<float>& trg, std::vector<float>& out);
   // Gradient of (summed loss * scale) accumulated into g (call after forward).
   void backward(const ModelConfig& c, const Weights& w, Weights& g, float scale);
 
   long tokens() const { return N_; }
   // Label smoothing of the loss (layers::softmax_ce_forward); 0, the default, is the seed's.
   void set_label_smoothing(float ls) { ls_ = ls; }
+  // Dropout on the output layer's input [s_new ; w ; emb] of every decoder step (--out-dropout);
+  // 0, the default, is the seed's model (no mask, no draws).
+  void set_output_dropout(float p) { out_p_ = p; }
   // Views for tests and `nmt explain`, by the batch's own column b.
   const float* logits(int t, int b) const;          // [Vt], only for t < trg_len[b]
   const float* attention(int t, int b) const;       // [S]
@@ -125,14 +134,16 @@ class TrainingGraph {
   Encoder enc_;
   int S_ = 0, T_ = 0, B_ = 0, V_ = 0, C_ = 0, D_ = 0;
   long N_ = 0;
-  float ls_ = 0.0f;
+  float ls_ = 0.0f, out_p_ = 0.0f;
   std::vector<int> order_, row_of_;  // internal row -> batch column, and back
   std::vector<int> n_, r_;           // active rows and row offset of each step t
   std::vector<int> trg_;             // [T,B] internal order
   std::vector<int> y_in_, target_;   // [N]
   std::vector<float> drop_, s_prev_, cache_, q_, attn_, x_, out_, logits_, lse_;
   std::vector<float> s_, gi_, gh_, ctx_;
-  std::vector<float> given_src_drop_, given_trg_drop_, given_src_ordered_;  // set_dropout_masks
+  std::vector<float> out_drop_;  // [N, D+2H+E] output dropout mask (empty: none)
+  std::vector<float> given_src_drop_, given_trg_drop_, given_out_drop_,
+      given_src_ordered_;  // set_dropout_masks
   // backward
   std::vector<float> dout_, dgi_, dgh_, dq_, ds_, ds_prev_, dx_, dctx_, de_;
 };

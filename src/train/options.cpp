@@ -45,6 +45,8 @@ const std::vector<OptionSpec>& option_table() {
       {"clip", &O::clip, R::Changeable, "Global gradient-norm clip"},
       {"teacher_forcing", &O::teacher_forcing, R::Changeable, "Teacher forcing ratio"},
       {"dropout", &O::dropout, R::Changeable, "Embedding dropout"},
+      {"out_dropout", &O::out_dropout, R::Changeable,
+       "Dropout on the output layer's input [decoder state; context; embedding] (0 = off)"},
       {"label_smoothing", &O::label_smoothing, R::Changeable,
        "Label smoothing of the loss (0 = off)"},
       {"warmup", &O::warmup, R::Changeable,
@@ -169,6 +171,8 @@ void validate(const TrainOptions& o) {
   if (!(o.teacher_forcing >= 0.0f && o.teacher_forcing <= 1.0f))
     throw Error("--teacher-forcing must be in [0, 1]");
   if (!(o.dropout >= 0.0f && o.dropout < 1.0f)) throw Error("--dropout must be in [0, 1)");
+  if (!(o.out_dropout >= 0.0f && o.out_dropout < 1.0f))
+    throw Error("--out-dropout must be in [0, 1)");
   if (!(o.label_smoothing >= 0.0f && o.label_smoothing < 1.0f))
     throw Error("--label-smoothing must be in [0, 1)");
   if (!(o.lr_decay > 0.0f && o.lr_decay <= 1.0f)) throw Error("--lr-decay must be in (0, 1]");

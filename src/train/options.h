@@ -25,7 +25,8 @@ struct TrainOptions {
   int emb_dim = 0, enc_hid_dim = 0, dec_hid_dim = 0;
   // Recipe.
   int epochs = 0, batch = 0, max_len = 0, lr_patience = 0, early_stop = 0;
-  float lr = 0, clip = 0, teacher_forcing = 0, dropout = 0, label_smoothing = 0, lr_decay = 0;
+  float lr = 0, clip = 0, teacher_forcing = 0, dropout = 0, out_dropout = 0, label_smoothing = 0,
+        lr_decay = 0;
   long warmup = 0;
   std::string select_by;  // "ppl_free" | "ppl" | "bleu": which validation figure picks the best
   std::string precision;  // "fp32" (exact) | "bf16" (mixed: bf16 GEMM inputs, fp32 elsewhere)

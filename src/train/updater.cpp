@@ -27,13 +27,14 @@ double Updater::backward(const text::Batch& batch, Rng& rng, const TrainOptions&
   for (auto& c : coins) c = rng.uniform() < opt.teacher_forcing;
   grads_.zero();
   graph_.set_label_smoothing(opt.label_smoothing);
+  graph_.set_output_dropout(opt.out_dropout);
   // Mixed precision for this forward and backward only (validation stays fp32).
   std::optional<ops::Bf16GemmScope> bf16;
   if (opt.precision == "bf16") {
     if (!bf16_) bf16_.emplace(m_.params.data(), m_.params.size());
     bf16.emplace(*bf16_);
   }
-  if (shards_ > 1) return forward_shard(batch, coins, rng, opt.dropout);
+  if (shards_ > 1) return forward_shard(batch, coins, rng, opt.dropout, opt.out_dropout);
   const double loss_sum = graph_.forward(m_.config, m_.w, batch, coins, opt.dropout, &rng);
   if (!std::isfinite(loss_sum))
     throw Error(where() + "loss is " + (std::isnan(loss_sum) ? "NaN" : "Inf") + kIntact);
@@ -48,25 +49,33 @@ void Updater::set_shard(int rank, int size) {
 }
 
 double Updater::forward_shard(const text::Batch& batch, const std::vector<unsigned char>& coins,
-                              Rng& rng, float dropout) {
+                              Rng& rng, float dropout, float out_dropout) {
   tokens_ = 0;
   for (int l : batch.trg_lengths) tokens_ += l - 1;
-  if (dropout > 0.0f)
-    model::TrainingGraph::draw_dropout_masks(m_.config, batch, dropout, rng, src_drop_, trg_drop_);
+  const bool masks = dropout > 0.0f || out_dropout > 0.0f;
+  if (masks)
+    model::TrainingGraph::draw_dropout_masks(m_.config, batch, dropout, out_dropout, rng, src_drop_,
+                                             trg_drop_, out_drop_);
   const int begin = (int)((long)batch.batch * shard_ / shards_);
   const int end = (int)((long)batch.batch * (shard_ + 1) / shards_);
   if (begin == end) return 0.0;  // fewer sentences than ranks: this one adds nothing
   const text::Batch part = text::columns(batch, begin, end);
-  if (dropout > 0.0f) {
-    const int E = m_.config.emb_dim, B = batch.batch, n = end - begin;
-    auto slice = [&](const std::vector<float>& whole, int len) {
-      std::vector<float> out((std::size_t)len * n * E);
+  if (masks) {
+    const int B = batch.batch, n = end - begin;
+    const auto& cfg = m_.config;
+    // This shard's columns of a [len, B, W] mask (empty stays empty).
+    auto slice = [&](const std::vector<float>& whole, int len, int W) {
+      std::vector<float> out;
+      if (whole.empty()) return out;
+      out.resize((std::size_t)len * n * W);
       for (int t = 0; t < len; ++t)
-        std::copy_n(whole.begin() + ((std::size_t)t * B + begin) * E, (std::size_t)n * E,
-                    out.begin() + (std::size_t)t * n * E);
+        std::copy_n(whole.begin() + ((std::size_t)t * B + begin) * W, (std::size_t)n * W,
+                    out.begin() + (std::size_t)t * n * W);
       return out;
     };
-    graph_.set_dropout_masks(slice(src_drop_, part.src_len), slice(trg_drop_, part.trg_len));
+    const int E = cfg.emb_dim, LO = cfg.dec_hid_dim + 2 * cfg.enc_hid_dim + E;
+    graph_.set_dropout_masks(slice(src_drop_, part.src_len, E), slice(trg_drop_, part.trg_len, E),
+                             slice(out_drop_, part.trg_len, LO));
   }
   const double loss_sum = graph_.forward(m_.config, m_.w, part, coins, dropout, nullptr);
   graph_.set_dropout_masks({}, {});

@@ -54,9 +54,9 @@ class Updater {
   std::optional<ops::Bf16Weights> bf16_;  // --precision bf16: the weights' bf16 copy
   int shard_ = 0, shards_ = 1;
   long tokens_ = 0;
-  std::vector<float> src_drop_, trg_drop_;
+  std::vector<float> src_drop_, trg_drop_, out_drop_;
   double forward_shard(const text::Batch& batch, const std::vector<unsigned char>& coins, Rng& rng,
-                       float dropout);
+                       float dropout, float out_dropout);
 };
 
 }  // namespace nmt::train
