@@ -11,6 +11,7 @@
 #include "common/rng.h"
 #include "model/layers.h"
 #include "model/preset.h"
+#include "tensor/gemm_bf16.h"
 #include "test_util.h"
 #include "train/options.h"
 #include "train/schedule.h"
@@ -188,8 +189,27 @@ TEST(Options, ValidateNamesTheFlag) {
   bad([](auto& o) { o.min_freq = 0; }, "--min-freq");
   bad([](auto& o) { o.emb_dim = 0; }, "--emb");
   bad([](auto& o) { o.select_by = "wer"; }, "--select-by");
+  bad([](auto& o) { o.out_dropout = 1.0f; }, "--out-dropout");
+  bad([](auto& o) { o.precision = "fp16"; }, "--precision");
   train::TrainOptions ok;
   EXPECT_NO_THROW(train::validate(ok));
+  ok.precision = "auto";
+  EXPECT_NO_THROW(train::validate(ok));
+}
+
+TEST(Options, AutoPrecisionIsBf16WhereTheCpuHasIt) {
+  train::TrainOptions o;
+  EXPECT_EQ(train::resolve_precision(o), "");  // fp32 stays
+  EXPECT_EQ(o.precision, "fp32");
+  o.precision = "auto";
+  const std::string line = train::resolve_precision(o);
+  EXPECT_EQ(o.precision, ops::bf16_gemm_available() ? "bf16" : "fp32");
+  EXPECT_NE(line.find("precision: " + o.precision + " (auto"), std::string::npos) << line;
+  // The strong preset asks for it; the seed preset stays exact.
+  train::TrainOptions strong;
+  train::apply_preset(strong, "strong", nullptr);
+  EXPECT_EQ(strong.precision, "auto");
+  EXPECT_EQ(train::TrainOptions().precision, "fp32");
 }
 
 // Clipping seen on the gradient itself (Adam's first step depends only on the gradient's

@@ -63,7 +63,7 @@ const std::map<std::string, nlohmann::json>& presets() {
         {"lr_patience", 1},
         {"early_stop", 3},
         {"select_by", "bleu"},
-        {"precision", "fp32"},
+        {"precision", "auto"},
         {"max_len", 100},
         {"bucket", true}}},
   };

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "model/preset.h"
+#include "tensor/gemm_bf16.h"
 
 namespace nmt::train {
 
@@ -58,8 +59,9 @@ const std::vector<OptionSpec>& option_table() {
       {"early_stop", &O::early_stop, R::Changeable,
        "Stop after N epochs without a better validation figure (0 = off)"},
       {"precision", &O::precision, R::Changeable,
-       "fp32 (exact) or bf16: mixed precision, GEMM inputs in bfloat16 with fp32 accumulation, "
-       "weights, Adam and loss in fp32 (oneDNN; CPUs with AVX512-BF16 or AMX)"},
+       "fp32 (exact), bf16: mixed precision, GEMM inputs in bfloat16 with fp32 accumulation, "
+       "weights, Adam and loss in fp32 (oneDNN; CPUs with AVX512-BF16 or AMX), or auto: bf16 "
+       "where the CPU has it, else fp32"},
       {"select_by", &O::select_by, R::Changeable,
        "Validation figure that picks the best checkpoint: ppl_free, ppl or bleu (greedy)"},
       {"max_len", &O::max_len, R::Fixed,
@@ -163,6 +165,14 @@ std::string merge_saved_options(TrainOptions& o, const json& saved) {
   return notes;
 }
 
+std::string resolve_precision(TrainOptions& o) {
+  if (o.precision != "auto") return "";
+  const bool bf16 = ops::bf16_gemm_available();
+  o.precision = bf16 ? "bf16" : "fp32";
+  return std::string("precision: ") + o.precision + " (auto: " +
+         (bf16 ? "this CPU has bf16 GEMMs" : ops::bf16_gemm_unavailable_reason()) + ")";
+}
+
 void validate(const TrainOptions& o) {
   if (o.batch <= 0) throw Error("--batch must be positive");
   if (o.epochs <= 0) throw Error("--epochs must be positive");
@@ -194,8 +204,8 @@ void validate(const TrainOptions& o) {
     if (v <= 0 || v > (1 << 14))
       throw Error("--emb, --enc-hid and --dec-hid must be in [1, 16384]");
   if (o.threads <= 0) throw Error("--threads must be positive");
-  if (o.precision != "fp32" && o.precision != "bf16")
-    throw Error("--precision must be fp32 or bf16, not '" + o.precision + "'");
+  if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
+    throw Error("--precision must be fp32, bf16 or auto, not '" + o.precision + "'");
 }
 
 }  // namespace nmt::train

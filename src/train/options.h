@@ -30,6 +30,7 @@ struct TrainOptions {
   long warmup = 0;
   std::string select_by;  // "ppl_free" | "ppl" | "bleu": which validation figure picks the best
   std::string precision;  // "fp32" (exact) | "bf16" (mixed: bf16 GEMM inputs, fp32 elsewhere)
+                          // | "auto" (bf16 where the CPU has it; resolve_precision)
   bool bucket = false;
   // The run itself (not recorded: may differ between a run and its resumption).
   long max_steps = 0;  // 0 = no limit; otherwise stop after this many updates (then validate/save)
@@ -70,6 +71,9 @@ nlohmann::json recorded_options(const TrainOptions& o);
 // --resume: options left at their defaults take the run's values; a Fixed option given with
 // another value is an error; a Changeable one wins with a note (returned, one per line).
 std::string merge_saved_options(TrainOptions& o, const nlohmann::json& saved);
+// --precision auto: bf16 where this CPU has bf16 GEMMs, else fp32; returns a line saying which
+// ("" when the precision was not auto). A run records "auto", so each resumption chooses anew.
+std::string resolve_precision(TrainOptions& o);
 // One-line errors for values out of range (e.g. "--dropout must be in [0, 1)").
 void validate(const TrainOptions& o);
 

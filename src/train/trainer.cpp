@@ -146,6 +146,7 @@ void Run::open() {
   ops::set_threads(opt_.threads);
   if (comm_.root()) check_writable(out_);
   options_ = recorded_options(opt_);
+  if (const std::string line = resolve_precision(opt_); !line.empty()) say(line);
   rng_.reseed(opt_.seed ^ 0x5eed5eedULL);
 }
 
