@@ -1,17 +1,45 @@
 #!/usr/bin/env bash
-# Load test of `nmt serve` with wrk (Debian's `wrk`), on 127.0.0.1 only: C concurrent clients
-# post single test2016 sentences (a different one per request) for D seconds, once with dynamic
-# batching (the defaults) and once without it (--max-batch 1), in the same run.
-# Usage: bench/serve_load.sh MODEL [SECONDS=20] [CONNECTIONS=16] [NMT=build/nmt]
+# Load test of `nmt serve` as its users load it, against `nmt translate` in the same run, on
+# 127.0.0.1 only: wrk clients with keep-alive connections (browsers, SDKs and LibreTranslate
+# clients all keep theirs alive) each post one test2016 sentence at a time (a different one per
+# request, greedy unless BEAM is set) for SECONDS, at 1, 8, 64 and 256 connections. The
+# reference is `nmt translate` of the same 1,000 sentences (batched, --batch 64) and one
+# sentence at a time (--batch 1), model loading subtracted; the ratio is the server's
+# sentences/s over the batched CLI's.
+# Usage: bench/serve_load.sh MODEL [PRECISION=fp32] [SECONDS=20] [NMT=build/nmt]
+#   env: CLIENTS="1 8 64 256"  BEAM=1  THREADS=2 (translation threads, server and CLI alike)
+#        SERVE_ARGS="..." (more `nmt serve` options, e.g. "--max-batch 32")
+# Thread budget on 2 cores: the server's 2 OpenMP threads compute, its HTTP threads sleep on
+# their sockets, and wrk runs one thread (epoll), so the load generator takes what it needs of
+# the same cores — its cost counts against the server, as it would for a real co-located client.
 set -euo pipefail
-model=$1 secs=${2:-20} conns=${3:-16} nmt=${4:-build/nmt}
+model=$1 precision=${2:-fp32} secs=${3:-20} nmt=${4:-build/nmt}
+clients=${CLIENTS:-1 8 64 256} beam=${BEAM:-1} threads=${THREADS:-2}
 command -v wrk >/dev/null || { echo "serve_load: needs wrk (apt-get install wrk)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-# The first 200 test2016 sentences as JSON bodies, one per line, for the Lua script.
 python3 -c 'import gzip, json, sys
-for l in gzip.open(sys.argv[1], "rt").read().splitlines()[:200]: print(json.dumps({"text": l}))' \
-  "$(dirname "$0")/../data/multi30k/test_2016_flickr.de.gz" >"$tmp/bodies.txt"
+lines = gzip.open(sys.argv[1], "rt").read().splitlines()[:1000]
+open(sys.argv[2], "w").write("".join(l + "\n" for l in lines))
+with open(sys.argv[3], "w") as f:
+    for l in lines: print(json.dumps({"text": l, "beam": int(sys.argv[4]), "precision": sys.argv[5]}), file=f)' \
+  "$(dirname "$0")/../data/multi30k/test_2016_flickr.de.gz" "$tmp/in.de" "$tmp/bodies.txt" \
+  "$beam" "$precision"
+n=$(wc -l <"$tmp/in.de")
+
+seconds() { python3 -c 'import sys, time, subprocess
+t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(f"{time.perf_counter() - t:.4f}")' "$@"; }
+cli=("$nmt" translate --model "$model" --beam "$beam" --precision "$precision" --threads "$threads")
+load=$(seconds "${cli[@]}" --input /dev/null)
+batched=$(seconds "${cli[@]}" --input "$tmp/in.de")
+head -200 "$tmp/in.de" >"$tmp/in200.de"
+single=$(seconds "${cli[@]}" --batch 1 --input "$tmp/in200.de")
+cli_rate=$(python3 -c "print(f'{$n / ($batched - $load):.1f}')")
+cli_one_ms=$(python3 -c "print(f'{($single - $load) / 200 * 1000:.2f}')")
+echo "== nmt translate ($precision, beam $beam, $threads threads, $n sentences; loading ${load}s subtracted)"
+echo "batched (--batch 64): $cli_rate sentences/s; one at a time (--batch 1): $cli_one_ms ms per sentence"
+
 cat >"$tmp/post.lua" <<LUA
 local bodies = {}
 for line in io.lines("$tmp/bodies.txt") do bodies[#bodies + 1] = line end
@@ -22,21 +50,41 @@ request = function()
   i = i % #bodies + 1
   return wrk.format(nil, nil, nil, bodies[i])
 end
+-- One summary line that the shell parses: requests/s, p50 and p99 in ms, errors.
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
 LUA
-run() {  # label, extra serve options...
-  local label=$1
-  shift
-  "$nmt" serve --model "$model" --port 0 "$@" >"$tmp/serve.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 100); do grep -q "http://" "$tmp/serve.log" && break; sleep 0.1; done
-  local url
-  url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$tmp/serve.log")
-  echo "== $label: wrk -t2 -c$conns -d${secs}s ${url}v1/translate"
-  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$tmp/post.lua" "${url}v1/translate" |
-    grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"
-  curl -s "${url}metrics" | grep -E "^nmt_batch_sentences_(sum|count)|^nmt_requests_total"
-  kill -TERM $pid
-  wait $pid
-}
-run "dynamic batching (defaults)"
-run "no batching (--max-batch 1)" --max-batch 1
+"$nmt" serve --model "$model" --port 0 --threads "$threads" ${SERVE_ARGS:-} >"$tmp/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q "http://" "$tmp/serve.log" && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$tmp/serve.log")
+curl -s -o /dev/null -d "$(head -1 "$tmp/bodies.txt")" -H 'Content-Type: application/json' \
+  "${url}v1/translate"  # warm: the precision's matrices are prepared on first use
+echo "== nmt serve ${SERVE_ARGS:-} (keep-alive wrk clients, ${secs}s each)"
+printf '%8s %12s %7s %9s %9s %8s %8s\n' clients sentences/s ratio "p50 ms" "p99 ms" errors non-2xx
+for c in $clients; do
+  read -r _ rate p50 p99 errs non2xx < <(wrk -t1 -c"$c" -d"${secs}s" --timeout 10s \
+    -s "$tmp/post.lua" "${url}v1/translate" | grep '^RESULT')
+  printf '%8s %12s %7s %9s %9s %8s %8s\n' "$c" "$rate" \
+    "$(python3 -c "print(f'{$rate / $cli_rate:.2f}x')")" "$p50" "$p99" "$errs" "$non2xx"
+done
+m=$(curl -s "${url}metrics")
+python3 - "$m" <<'PY'
+import re, sys
+m = sys.argv[1]
+def v(name):
+    x = re.search(r"^" + name + r" ([0-9.e+-]+)$", m, re.M)
+    return float(x.group(1)) if x else 0.0
+req, lat = v("nmt_request_seconds_count"), v("nmt_request_seconds_sum")
+q, comp, b = v("nmt_queue_wait_seconds_sum"), v("nmt_batch_compute_seconds_sum"), v("nmt_batch_sentences_count")
+sent = v("nmt_batch_sentences_sum")
+if req and b:
+    print(f"server: {req:.0f} requests in {b:.0f} batches (mean {sent / b:.1f} sentences); mean latency "
+          f"{lat / req * 1e3:.2f} ms = queue {q / req * 1e3:.2f} + compute {comp / b * 1e3:.2f} per batch")
+PY
+kill -TERM $pid
+wait $pid || true

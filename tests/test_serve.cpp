@@ -5,14 +5,19 @@
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
+#include "serve/http.h"
 #include "test_util.h"
 #include "text/corpus.h"
 
@@ -337,5 +342,124 @@ TEST(Serve, RefusesBadStartsWithOneLine) {
                               "' --port " + std::to_string(s.port));
   EXPECT_EQ(busy.status, 1);
   EXPECT_NE(busy.err.find("cannot bind"), std::string::npos) << busy.err;
+  EXPECT_EQ(s.stop(), 0);
+}
+
+namespace {
+
+// TCP_NODELAY of the server's side of a connection to port: the accepted socket is found among
+// this process's descriptors by its local port (the listening one is skipped).
+int accepted_nodelay(int port) {
+  int found = -1;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    sockaddr_in addr{};
+    socklen_t alen = sizeof addr;
+    int listening = 0, nodelay = 0;
+    socklen_t len = sizeof listening;
+    if (getsockname(fd, (sockaddr*)&addr, &alen) != 0 || addr.sin_family != AF_INET ||
+        ntohs(addr.sin_port) != port ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening)
+      continue;
+    len = sizeof nodelay;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0) found = nodelay != 0;
+  }
+  return found;
+}
+
+// Serves one keep-alive request with svr and reads TCP_NODELAY back from the open connection.
+int nodelay_of_a_connection(httplib::Server& svr) {
+  svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  const int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { svr.listen_after_bind(); });
+  int nodelay = -1;
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_keep_alive(true);
+    auto r = c.Get("/");
+    EXPECT_TRUE(r && r->status == 200);
+    nodelay = accepted_nodelay(port);  // the connection is still open (keep-alive)
+  }
+  svr.stop();
+  t.join();
+  return nodelay;
+}
+
+}  // namespace
+
+TEST(Serve, EveryAcceptedConnectionHasTcpNodelay) {
+  nmt::serve::HttpServer ours(nmt::serve::HttpLimits{});
+  EXPECT_EQ(nodelay_of_a_connection(ours), 1);
+  httplib::Server plain;  // the control: without it the option reads 0 (the test can fail)
+  EXPECT_EQ(nodelay_of_a_connection(plain), 0);
+}
+
+// Requests that differ from a base in exactly one decoding option arrive together (within one
+// batching window) and must each get exactly what they get alone: a batcher whose key leaves
+// out any option merges some of them and fails here. Each variant's answer alone differs from
+// the base's, so a merge would show.
+// (The golden tiny model answers every option alike; a small model trained here, ~4 s, does not.)
+TEST(Serve, SlowConcurrentRequestsDifferingInAnyOptionGetTheirOwnAnswer) {
+  TempDir tmp;
+  for (const char* split : {"train", "val"})
+    for (const char* lang : {"de", "en"}) {
+      auto l = nmt::text::read_lines(
+          repo_path(std::string("data/multi30k/") + split + "." + lang + ".gz"));
+      l.resize(split == std::string("train") ? 3000 : 100);
+      std::string text;
+      for (const auto& x : l) text += x + "\n";
+      write_file(tmp / (std::string(split) + "." + lang), text);
+    }
+  const auto trained = run_shell("'" + nmt_binary() + "' train --data '" + tmp.path() +
+                                 "' --epochs 2 --batch 32 --threads 1 --seed 3 --emb 32 "
+                                 "--enc-hid 32 --dec-hid 32 --out '" + tmp / "run" + "'");
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  const auto lines = test2016(40);
+  Server s({"--model", tmp / "run", "--threads", "1", "--max-wait-ms", "400", "--max-batch",
+            "1000"});
+  const json base = {{"texts", lines}, {"beam", 3}, {"length_penalty", 1.0}, {"max_len", 100},
+                     {"precision", "fp32"}, {"alternatives", 0}};
+  std::vector<json> variants = {base};
+  for (const auto& [key, value] : std::vector<std::pair<std::string, json>>{
+           {"beam", 1}, {"beam", 5}, {"length_penalty", 0.0}, {"length_penalty", 3.0},
+           {"max_len", 1}, {"precision", "int8"}, {"precision", "bf16"},
+           {"alternatives", 2}, {"alternatives", 3}}) {
+    json v = base;
+    v[key] = value;
+    variants.push_back(v);
+  }
+  auto summary = [](const json& answer) {  // what must agree: texts, alternatives, scores
+    json out = json::array();
+    for (const auto& t : answer["translations"]) {
+      json alts = json::array();
+      for (const auto& a : t.value("alternatives", json::array())) alts.push_back(a["text"]);
+      out.push_back({{"text", t["text"]}, {"alternatives", alts}, {"score", t["score"]}});
+    }
+    return out;
+  };
+  auto same = [](const json& a, const json& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i]["text"] != b[i]["text"] || a[i]["alternatives"] != b[i]["alternatives"] ||
+          std::abs(a[i]["score"].get<double>() - b[i]["score"].get<double>()) > 1e-4)
+        return false;
+    return true;
+  };
+  std::vector<json> alone;
+  for (const auto& v : variants) alone.push_back(summary(post_json(s, v)));
+  for (std::size_t k = 1; k < variants.size(); ++k)
+    EXPECT_FALSE(same(alone[k], alone[0])) << "variant " << variants[k].dump(-1).substr(0, 200)
+                                           << " answers as the base does: the test cannot tell";
+  for (int round = 0; round < 2; ++round) {
+    std::vector<json> together(variants.size());
+    std::vector<std::thread> threads;
+    for (std::size_t k = 0; k < variants.size(); ++k)
+      threads.emplace_back([&, k] { together[k] = summary(post_json(s, variants[k])); });
+    for (auto& t : threads) t.join();
+    for (std::size_t k = 0; k < variants.size(); ++k)
+      EXPECT_TRUE(same(together[k], alone[k]))
+          << "round " << round << ", variant " << k << ": " << together[k].dump().substr(0, 300)
+          << "\nalone: " << alone[k].dump().substr(0, 300);
+  }
   EXPECT_EQ(s.stop(), 0);
 }

@@ -13,17 +13,25 @@ void add_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--port", o->port, "Port (0: any free port)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Translation threads")->capture_default_str();
-  cmd->add_option("--http-threads", o->http_threads, "Connections served at once")
+  cmd->add_option("--http-threads", o->http.threads,
+                  "Connections served at once (each keep-alive client holds one; more wait)")
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-s", o->http.keep_alive_s,
+                  "An idle keep-alive connection is closed after this many seconds")
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-max", o->http.keep_alive_max,
+                  "Requests per keep-alive connection at most (then it is closed)")
       ->capture_default_str();
   cmd->add_option("--max-batch", o->batch.max_batch, "Sentences translated together at most")
       ->capture_default_str();
   cmd->add_option("--max-wait-ms", o->batch.max_wait_ms,
-                  "How long a sentence waits for others to share its batch")
+                  "How long a sentence waits for others to share its batch (0: continuous batching, "
+                  "a batch starts as soon as the worker is free)")
       ->capture_default_str();
   cmd->add_option("--max-queue", o->batch.max_queue,
                   "Sentences waiting at most; more get 503 with Retry-After")
       ->capture_default_str();
-  cmd->add_option("--max-body", o->max_body, "Request body bytes at most (413 above)")
+  cmd->add_option("--max-body", o->http.max_body, "Request body bytes at most (413 above)")
       ->capture_default_str();
   cmd->add_option("--max-sentences", o->limits.max_sentences,
                   "Sentences per request at most (413 above)")

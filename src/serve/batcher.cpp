@@ -1,6 +1,8 @@
 #include "serve/batcher.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 
 #include "tensor/ops.h"
 
@@ -12,14 +14,23 @@ struct Batcher::Job {
   std::promise<Result> promise;
   std::chrono::steady_clock::time_point enqueued;
   std::atomic<bool> cancelled{false};
+  double mean_bytes = 0;  // the length used to group similar sentences
+  long size() const { return std::max<long>(1, (long)lines.size()); }
 };
 
 namespace {
 
-// Jobs share a batch when everything that changes the result is equal (attention is only
-// recorded, so it is not part of the key).
-auto key(const decode::DecodeOptions& o) {
-  return std::make_tuple(o.beam, o.max_len, o.length_penalty, o.precision, o.nbest);
+// Jobs share a batch only when every option that changes a result is equal. keep_attention only
+// records what the search computed, so it is left out; any other new option must join here.
+bool same_search(const decode::DecodeOptions& a, const decode::DecodeOptions& b) {
+  static_assert(sizeof(decode::DecodeOptions) == 24,
+                "a new decoding option: add it to same_search (and to the serve test)");
+  return a.beam == b.beam && a.max_len == b.max_len && a.length_penalty == b.length_penalty &&
+         a.precision == b.precision && a.nbest == b.nbest;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace
@@ -43,6 +54,7 @@ std::shared_ptr<Batcher::Job> Batcher::submit(std::vector<std::string> lines,
   auto job = std::make_shared<Job>();
   job->opt = opt;
   const long n = std::max<long>(1, (long)lines.size());
+  for (const auto& l : lines) job->mean_bytes += (double)l.size() / (double)n;
   job->lines = std::move(lines);
   job->enqueued = std::chrono::steady_clock::now();
   {
@@ -70,33 +82,50 @@ decode::Translator& Batcher::translator(decode::Precision p) {
   return *t;
 }
 
-// The oldest job and every queued job with its options, up to max_batch sentences, waiting at
-// most max_wait from the oldest job's arrival for more to come.
+// The oldest job, then queued jobs with exactly its options, nearest its sentence length first,
+// up to max_batch sentences. With max_wait_ms > 0 the oldest job first waits that long (from
+// its arrival) for company; with 0 (continuous batching) the batch is what is queued now.
 std::vector<std::shared_ptr<Batcher::Job>> Batcher::take_batch(std::unique_lock<std::mutex>& lock) {
-  const auto deadline = queue_.front()->enqueued + std::chrono::milliseconds(opt_.max_wait_ms);
-  const auto k = key(queue_.front()->opt);
-  auto count = [&] {
-    long n = 0;
-    for (auto& j : queue_)
-      if (key(j->opt) == k) n += (long)j->lines.size();
-    return n;
-  };
-  while (!stopping_ && count() < opt_.max_batch &&
-         cv_.wait_until(lock, deadline) != std::cv_status::timeout) {
-  }
-  std::vector<std::shared_ptr<Job>> batch;
-  long n = 0;
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    const bool fits = batch.empty() || n + (long)(*it)->lines.size() <= opt_.max_batch;
-    if (key((*it)->opt) == k && fits) {
-      n += (long)(*it)->lines.size();
-      queued_ -= std::max<long>(1, (long)(*it)->lines.size());
-      batch.push_back(std::move(*it));
-      it = queue_.erase(it);
-    } else {
-      ++it;
+  const Job& oldest = *queue_.front();
+  auto same = [&](const Job& j) { return same_search(j.opt, oldest.opt); };
+  if (opt_.max_wait_ms > 0) {
+    const auto deadline = oldest.enqueued + std::chrono::milliseconds(opt_.max_wait_ms);
+    auto count = [&] {
+      long n = 0;
+      for (auto& j : queue_)
+        if (same(*j)) n += j->size();
+      return n;
+    };
+    while (!stopping_ && count() < opt_.max_batch &&
+           cv_.wait_until(lock, deadline) != std::cv_status::timeout) {
     }
   }
+  std::vector<std::size_t> candidates;  // queue positions, oldest job first
+  for (std::size_t i = 0; i < queue_.size(); ++i)
+    if (same(*queue_[i])) candidates.push_back(i);
+  const double len = queue_.front()->mean_bytes;
+  std::stable_sort(candidates.begin() + 1, candidates.end(), [&](std::size_t a, std::size_t b) {
+    return std::abs(queue_[a]->mean_bytes - len) < std::abs(queue_[b]->mean_bytes - len);
+  });
+  std::vector<bool> chosen(queue_.size(), false);
+  long n = 0;
+  for (std::size_t i : candidates) {
+    const long size = queue_[i]->size();
+    if (n > 0 && n + size > opt_.max_batch) continue;  // a smaller one may still fit
+    n += size;
+    chosen[i] = true;
+  }
+  std::vector<std::shared_ptr<Job>> batch;
+  std::deque<std::shared_ptr<Job>> rest;
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    if (chosen[i])
+      batch.push_back(std::move(queue_[i]));
+    else
+      rest.push_back(std::move(queue_[i]));
+  }
+  // The batch in arrival order (the translator is batch-invariant; this keeps it reproducible).
+  queue_ = std::move(rest);
+  queued_ -= n;
   return batch;
 }
 
@@ -125,7 +154,10 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
     live.push_back(j);
   }
   if (live.empty()) return;
-  if (on_batch_) on_batch_((int)lines.size());
+  BatchStats stats;
+  stats.sentences = (int)lines.size();
+  for (auto& j : live) stats.queue_waits_s.push_back(seconds_since(j->enqueued));
+  const auto start = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> compute(compute_mu_);
   try {
     auto& tr = translator(opt.precision);
@@ -142,6 +174,8 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
   } catch (...) {
     for (auto& j : live) j->promise.set_exception(std::current_exception());
   }
+  stats.compute_s = seconds_since(start);
+  if (on_batch_) on_batch_(stats);
 }
 
 }  // namespace nmt::serve

@@ -1,8 +1,10 @@
 #pragma once
-// Dynamic batching for the server: sentences of concurrent requests with the same decoding
-// options are collected for at most max_wait (or until max_batch sentences) and translated as
-// one batch. The translator is batch-invariant, so each request gets exactly what it would get
-// alone. One worker thread owns the translators; the queue is bounded (in sentences).
+// Continuous batching for the server: one worker thread owns the translators. When it is idle a
+// request starts at once; while it computes, new sentences queue, and the next batch is the
+// oldest job plus the queued jobs with exactly its decoding options whose sentences are nearest
+// its length, up to max_batch sentences. The translator is batch-invariant, so each request gets
+// exactly what it would get alone. The queue is bounded (in sentences). max_wait_ms > 0 brings
+// back a waiting window (the first sentence waits that long for company).
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -21,8 +23,8 @@
 namespace nmt::serve {
 
 struct BatcherOptions {
-  int max_batch = 32;     // sentences translated together at most
-  int max_wait_ms = 5;    // how long the first sentence of a batch waits for company
+  int max_batch = 64;     // sentences translated together at most (docs/performance.md)
+  int max_wait_ms = 0;    // how long the first sentence of a batch waits for company
   int max_queue = 2000;   // sentences waiting at most (then submit() refuses)
   int max_src_len = 200;  // tokens per sentence; longer ones are truncated
   int threads = 2;        // OpenMP/BLAS threads of the worker (a per-thread setting)
@@ -43,8 +45,13 @@ class Batcher {
   std::future<Result> result_of(Job& job);
   void cancel(Job& job);  // a request that timed out: skip it if not started
   long queued() const;
-  // Called on the worker with each batch's sentence count (for metrics); set before submit().
-  void set_on_batch(std::function<void(int)> f) { on_batch_ = std::move(f); }
+  // What the worker reports of each batch (for metrics); set before submit().
+  struct BatchStats {
+    int sentences = 0;
+    double compute_s = 0;                // translating the batch
+    std::vector<double> queue_waits_s;  // each job's time in the queue
+  };
+  void set_on_batch(std::function<void(const BatchStats&)> f) { on_batch_ = std::move(f); }
   // Stop taking work, finish the queue, join the worker (idempotent).
   void stop();
   // Held while a batch is translated: other model computations (e.g. /v1/explain) take it too,
@@ -66,7 +73,7 @@ class Batcher {
   std::deque<std::shared_ptr<Job>> queue_;
   long queued_ = 0;
   bool stopping_ = false;
-  std::function<void(int)> on_batch_;
+  std::function<void(const BatchStats&)> on_batch_;
   std::thread worker_;
 };
 

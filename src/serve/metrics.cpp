@@ -33,9 +33,11 @@ void Metrics::request(int status, double seconds, long sentences) {
   latency_.observe(seconds);
 }
 
-void Metrics::batch(int sentences) {
+void Metrics::batch(int sentences, double compute_s, const std::vector<double>& queue_waits_s) {
   std::lock_guard<std::mutex> lock(mu_);
   batch_.observe(sentences);
+  compute_.observe(compute_s);
+  for (double w : queue_waits_s) queue_wait_.observe(w);
 }
 
 std::string Metrics::text(long queue_depth) const {
@@ -61,6 +63,13 @@ std::string Metrics::text(long queue_depth) const {
   s += "# HELP nmt_request_seconds Translation request latency.\n"
        "# TYPE nmt_request_seconds histogram\n" +
        latency_.text("nmt_request_seconds");
+  // The server's own time per request is nmt_request_seconds less these two.
+  s += "# HELP nmt_queue_wait_seconds A request's time in the queue before its batch started.\n"
+       "# TYPE nmt_queue_wait_seconds histogram\n" +
+       queue_wait_.text("nmt_queue_wait_seconds");
+  s += "# HELP nmt_batch_compute_seconds Time to translate one batch.\n"
+       "# TYPE nmt_batch_compute_seconds histogram\n" +
+       compute_.text("nmt_batch_compute_seconds");
   return s;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Prometheus text-format metrics of the server: requests by status, sentences, queue depth,
-// batch sizes and request latency (histograms with fixed buckets). Thread-safe.
+// batch sizes, request latency, time in the queue and compute time per batch (histograms with fixed buckets). Thread-safe.
 #include <array>
 #include <map>
 #include <mutex>
@@ -27,7 +27,8 @@ class Histogram {
 class Metrics {
  public:
   void request(int status, double seconds, long sentences);
-  void batch(int sentences);
+  // One translated batch: its sentences, its compute time, each job's time in the queue.
+  void batch(int sentences, double compute_s, const std::vector<double>& queue_waits_s);
   // The exposition text; queue_depth is read by the caller from the batcher.
   std::string text(long queue_depth) const;
 
@@ -37,6 +38,8 @@ class Metrics {
   long sentences_ = 0;
   Histogram latency_{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
   Histogram batch_{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+  Histogram queue_wait_{{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  Histogram compute_{{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
 };
 
 }  // namespace nmt::serve

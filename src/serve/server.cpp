@@ -1,11 +1,8 @@
 #include "serve/server.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +10,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "serve/http.h"
 #include "serve/metrics.h"
 #include "serve/page.h"
 #include "tensor/ops.h"
@@ -54,7 +52,9 @@ class Service {
         m_(m),
         batcher_(m, with_threads(o.batch, o.threads)),
         name_(std::filesystem::path(o.model).filename()) {
-    batcher_.set_on_batch([this](int n) { metrics_.batch(n); });
+    batcher_.set_on_batch([this](const Batcher::BatchStats& b) {
+      metrics_.batch(b.sentences, b.compute_s, b.queue_waits_s);
+    });
     if (name_.empty()) name_ = o.model;
   }
   void routes(httplib::Server& svr);
@@ -207,59 +207,21 @@ class SignalWaiter {
   bool woke_ = false, quiet_ = false;
 };
 
-// cpp-httplib as Debian builds it listens with a backlog of 5: a burst of new connections then
-// overflows the accept queue and some are dropped. Listen again on our socket with a deep one.
-void deepen_backlog(int port) {
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    const int fd = std::atoi(e.path().filename().c_str());
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
-        getsockname(fd, (sockaddr*)&addr, &alen) != 0)
-      continue;
-    const int p = addr.ss_family == AF_INET    ? ntohs(((sockaddr_in*)&addr)->sin_port)
-                  : addr.ss_family == AF_INET6 ? ntohs(((sockaddr_in6*)&addr)->sin6_port)
-                                               : -1;
-    if (p == port) ::listen(fd, 1024);
-  }
-}
-
 }  // namespace
 
 void serve(const ServeOptions& opt) {
   if (opt.port < 0 || opt.port > 65535) throw Error("--port must be in [0, 65535]");
   if (opt.batch.max_batch <= 0 || opt.batch.max_wait_ms < 0 || opt.batch.max_queue <= 0)
     throw Error("--max-batch and --max-queue must be positive, --max-wait-ms not negative");
+  if (opt.http.threads <= 0 || opt.http.keep_alive_s <= 0 || opt.http.keep_alive_max <= 0)
+    throw Error("--http-threads, --keep-alive-s and --keep-alive-max must be positive");
   SignalWaiter signals;  // before any thread starts
   ops::set_threads(opt.threads);
   const model::Model m = model::load_model(opt.model);
-  httplib::Server svr;
-  const int http_threads = std::max(1, opt.http_threads);
-  svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a second server on
-  // a busy port binds too and the kernel splits the connections between them.
-  svr.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  svr.set_payload_max_length(opt.max_body);
-  svr.set_read_timeout(opt.io_timeout_s, 0);
-  svr.set_write_timeout(opt.io_timeout_s, 0);
-  svr.set_keep_alive_timeout(5);
-  svr.set_keep_alive_max_count(1000);
+  HttpServer svr(opt.http);
   Service service(opt, m);
   service.routes(svr);
-  int port = opt.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(opt.host);
-    if (port < 0) throw Error(opt.host + ": cannot bind a port");
-  } else if (!svr.bind_to_port(opt.host, port)) {
-    throw Error(opt.host + ":" + std::to_string(port) +
-                ": cannot bind (in use, or no such address)");
-  }
-  deepen_backlog(port);
+  const int port = svr.bind(opt.host, opt.port);
   signals.start(svr);
   std::printf("nmt serve: %s on http://%s:%d/ (%d translation threads)\n", opt.model.c_str(),
               opt.host.c_str(), port, opt.threads);

@@ -11,6 +11,7 @@
 
 #include "serve/api.h"
 #include "serve/batcher.h"
+#include "serve/http.h"
 
 namespace nmt::serve {
 
@@ -18,13 +19,11 @@ struct ServeOptions {
   std::string model;
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 2;        // translation (OpenMP) threads
-  int http_threads = 16;  // connections served at once
+  int threads = 2;  // translation (OpenMP) threads
+  HttpLimits http;  // connections, bodies, keep-alive
   BatcherOptions batch;
   ApiLimits limits;
-  std::size_t max_body = 1 << 20;  // bytes per request body
-  int timeout_ms = 30000;          // a request's translation, queueing included
-  int io_timeout_s = 10;           // reading a request / writing an answer
+  int timeout_ms = 30000;  // a request's translation, queueing included
   std::string api_key;             // when set, /v1/* need "Authorization: Bearer KEY" or X-API-Key
 };
 

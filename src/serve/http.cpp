@@ -1,0 +1,68 @@
+#include "serve/http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace nmt::serve {
+
+namespace {
+
+// cpp-httplib as Debian builds it listens with a backlog of 5: a burst of new connections then
+// overflows the accept queue and some are dropped. Listen again on our socket with a deep one.
+void deepen_backlog(int port) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+        getsockname(fd, (sockaddr*)&addr, &alen) != 0)
+      continue;
+    const int p = addr.ss_family == AF_INET    ? ntohs(((sockaddr_in*)&addr)->sin_port)
+                  : addr.ss_family == AF_INET6 ? ntohs(((sockaddr_in6*)&addr)->sin6_port)
+                                               : -1;
+    if (p == port) ::listen(fd, 1024);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const HttpLimits& limits) {
+  const int threads = std::max(1, limits.threads);
+  new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a second server on
+  // a busy port binds too and the kernel splits the connections between them. TCP_NODELAY on
+  // the listening socket: Linux copies it to every accepted socket (tests/test_serve.cpp reads
+  // it back from a connection), and httplib has no hook on the accepted socket itself.
+  set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  });
+  set_payload_max_length(limits.max_body);
+  set_read_timeout(limits.io_timeout_s, 0);
+  set_write_timeout(limits.io_timeout_s, 0);
+  set_keep_alive_timeout(limits.keep_alive_s);
+  set_keep_alive_max_count((std::size_t)std::max(1, limits.keep_alive_max));
+}
+
+int HttpServer::bind(const std::string& host, int port) {
+  if (port == 0) {
+    port = bind_to_any_port(host);
+    if (port < 0) throw Error(host + ": cannot bind a port");
+  } else if (!bind_to_port(host, port)) {
+    throw Error(host + ":" + std::to_string(port) + ": cannot bind (in use, or no such address)");
+  }
+  deepen_backlog(port);
+  return port;
+}
+
+}  // namespace nmt::serve
