@@ -5,7 +5,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <filesystem>
 
 #include "common/error.h"
@@ -33,11 +39,57 @@ void deepen_backlog(int port) {
   }
 }
 
+// httplib's ThreadPool starts all its threads before the first accept (hundreds of them take a
+// while on a loaded machine, and connections wait meanwhile); this one starts a thread when a
+// connection finds none idle, up to max, and keeps it. Queued connections wait for a thread.
+class GrowingPool : public httplib::TaskQueue {
+ public:
+  explicit GrowingPool(int max) : max_(max) {}
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(fn));
+    if (idle_ < (int)jobs_.size() && (int)threads_.size() < max_)
+      threads_.emplace_back([this] { work(); });
+    cv_.notify_one();
+  }
+  void shutdown() override {  // finishes the queued connections, then joins
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) return;  // stopping
+      auto fn = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  }
+  const int max_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  int idle_ = 0;
+  bool stopping_ = false;
+};
+
 }  // namespace
 
 HttpServer::HttpServer(const HttpLimits& limits) {
   const int threads = std::max(1, limits.threads);
-  new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  new_task_queue = [threads] { return new GrowingPool(threads); };
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a second server on
   // a busy port binds too and the kernel splits the connections between them. TCP_NODELAY on
   // the listening socket: Linux copies it to every accepted socket (tests/test_serve.cpp reads
