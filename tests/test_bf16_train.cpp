@@ -159,7 +159,7 @@ TEST(Bf16Training, GradientsMatchFp32WithinBf16Tolerance) {
   const auto batch = text::make_batch(s.data.src, s.data.trg, s.batches[0]);
   auto grads = [&](const std::string& precision) {
     train::TrainOptions opt;
-    opt.precision = precision;
+    opt.precision = ops::parse_precision(precision);
     opt.teacher_forcing = 1.0f;  // the same inputs to every step in both precisions
     opt.dropout = 0.0f;
     train::Updater up(s.m);
@@ -187,7 +187,7 @@ TEST(Bf16Training, LossTracksFp32) {
   auto run = [&](const std::string& precision) {
     SmallRun s = small_run();
     train::TrainOptions opt;
-    opt.precision = precision;
+    opt.precision = ops::parse_precision(precision);
     train::Updater up(s.m);
     Rng rng(11);
     std::vector<double> losses;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "test_util.h"
 
@@ -150,4 +151,42 @@ TEST(CliErrors, TranslateKeepsLineAlignment) {
   ASSERT_EQ(l2.size(), 4u) << r2.out;
   EXPECT_EQ(l2[0], "");
   EXPECT_EQ(l2[2], "");
+}
+
+// One precision type, resolved before any work: an explicit bf16 on a CPU without bf16 GEMMs
+// (NMT_CPU=generic stands for one) is refused before anything is read or written; int8 is not a
+// training precision; nmt bench checks its training precisions the same way.
+TEST(CliErrors, PrecisionRefusedBeforeAnyWork) {
+  TempDir tmp;
+  expect_cli_error("NMT_CPU=generic " + nmt_cmd("train --precision bf16 --epochs 1 --threads 1 "
+                                                "--out '" + tmp / "run" + "'"),
+                   {"--precision bf16", "AVX512-BF16"});
+  EXPECT_FALSE(std::filesystem::exists(tmp / "run")) << "the run directory was created";
+  expect_cli_error(nmt_cmd("train --precision int8 --out '" + tmp / "run2" + "'"),
+                   {"--precision int8", "decoding"});
+  EXPECT_FALSE(std::filesystem::exists(tmp / "run2"));
+  expect_cli_error(nmt_cmd("train --precision fp16 --out '" + tmp / "run3" + "'"),
+                   {"--precision", "fp16"});
+  expect_cli_error(nmt_cmd("bench --train-precision fp16 --no-translate"), {"fp16"});
+  expect_cli_error("NMT_CPU=generic " + nmt_cmd("bench --train-precision bf16 --no-translate"),
+                   {"--precision bf16"});
+  expect_cli_error(nmt_cmd("bench --train-precision int8 --no-translate"), {"decoding"});
+  expect_cli_error("echo a | " + nmt_cmd("translate --model '" + tiny_ckpt() + "' --precision fp8"),
+                   {"--precision", "fp8", "auto"});
+}
+
+// The decoding option table: a bad value gets the same message from every command (and from the
+// server: tests/test_serve.cpp), only the option's spelling differs.
+TEST(CliErrors, ABadDecodingOptionGetsTheSameMessageFromEveryCommand) {
+  for (const auto& [flag, value, message] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--beam", "0", "--beam must be an integer in [1, 64] (got 0)"},
+           {"--max-len", "0", "--max-len must be an integer in [1, 1000] (got 0)"},
+           {"--length-penalty", "-1", "--length-penalty must be a number in [0, 5] (got -1)"}}) {
+    for (const std::string cmd : {"translate", "eval", "attention"}) {
+      const std::string args = cmd + " --model '" + tiny_ckpt() + "' " + flag + " " + value +
+                               (cmd == "attention" ? " 'ein hund' --format txt" : "");
+      expect_cli_error("echo a | " + nmt_cmd(args), {message});
+    }
+  }
 }

@@ -359,23 +359,87 @@ TEST(Decode, Bf16DecodesTheRoundedModel) {
   EXPECT_NE(std::memcmp(rounded.w.out_w, m.w.out_w, sizeof(float) * 10), 0);  // it did round
   const auto src = six_sentences(m);
   for (int beam : {1, 3}) {
-    decode::DecodeOptions bf16, fp32;
-    bf16.beam = fp32.beam = beam;
-    bf16.precision = decode::Precision::Bf16;
-    decode::Translator tr(m), tr_rounded(rounded);
-    const auto got = tr.translate(src, bf16);
-    expect_same_results(got, tr_rounded.translate(src, fp32));
-    expect_same_results(got, one_by_one(tr, src, bf16));
-    // Switching back to fp32 on the same translator gives the exact model again.
+    decode::DecodeOptions opt;
+    opt.beam = beam;
+    decode::Translator tr(m, decode::Precision::Bf16), tr_rounded(rounded);
+    EXPECT_EQ(tr.precision(), decode::Precision::Bf16);
+    const auto got = tr.translate(src, opt);
+    expect_same_results(got, tr_rounded.translate(src, opt));
+    expect_same_results(got, one_by_one(tr, src, opt));
+    // An fp32 translator of the same model gives the exact model.
     decode::Translator fresh(m);
-    expect_same_results(tr.translate(src, fp32), fresh.translate(src, fp32));
+    EXPECT_EQ(fresh.precision(), decode::Precision::Fp32);
+    expect_same_results(fresh.translate(src, opt), decode::Translator(m).translate(src, opt));
   }
 }
 
 TEST(Decode, PrecisionNames) {
   EXPECT_EQ(decode::parse_precision("fp32"), decode::Precision::Fp32);
   EXPECT_EQ(decode::parse_precision("bf16"), decode::Precision::Bf16);
-  EXPECT_THROW(decode::parse_precision("fp16"), Error);
+  EXPECT_EQ(decode::parse_precision("int8"), decode::Precision::Int8);
+  EXPECT_EQ(decode::parse_precision("auto"), decode::Precision::Auto);
+  for (auto p : {decode::Precision::Fp32, decode::Precision::Bf16, decode::Precision::Int8,
+                 decode::Precision::Auto})
+    EXPECT_EQ(decode::parse_precision(ops::precision_name(p)), p);
+  expect_error([] { decode::parse_precision("fp16"); }, {"unknown precision 'fp16'", "auto"});
+}
+
+// One precision type, resolved once: decoding's auto becomes what the build has; training
+// refuses int8, and bf16 where the CPU lacks bf16 GEMMs (NMT_CPU=generic stands for such a CPU:
+// tests/test_cli_errors.cpp runs nmt train so, and checks nothing was written).
+TEST(Decode, PrecisionResolvesPerWorkload) {
+  using ops::Workload;
+  const auto dec_auto = ops::resolve(decode::Precision::Auto, Workload::Decoding);
+  EXPECT_EQ(dec_auto.used, ops::int8_gemm_available() ? decode::Precision::Int8
+                                                      : decode::Precision::Fp32);
+  EXPECT_NE(dec_auto.why.find("auto"), std::string::npos);
+  EXPECT_EQ(ops::resolve(decode::Precision::Bf16, Workload::Decoding).used,
+            decode::Precision::Bf16);
+  const auto train_auto = ops::resolve(decode::Precision::Auto, Workload::Training);
+  EXPECT_EQ(train_auto.used, ops::bf16_gemm_available() ? decode::Precision::Bf16
+                                                        : decode::Precision::Fp32);
+  expect_error([] { ops::resolve(decode::Precision::Int8, Workload::Training); },
+               {"--precision int8", "decoding"});
+  if (!ops::bf16_gemm_available())
+    expect_error([] { ops::resolve(decode::Precision::Bf16, Workload::Training); },
+                 {"--precision bf16"});
+  // A translator reports the precision it resolved to.
+  const auto& m = trained_model();
+  EXPECT_EQ(decode::Translator(m, decode::Precision::Auto).precision(), dec_auto.used);
+}
+
+// The decoding option table: one check and one message for each value, whatever the front end.
+TEST(Decode, OptionTableChecksEveryValueWithOneMessage) {
+  decode::DecodingOptions o;
+  EXPECT_NO_THROW(decode::check(o));
+  auto message = [](decode::DecodingOptions bad) {
+    try {
+      decode::check(bad);
+    } catch (const decode::DecodeOptionError& e) {
+      return e.key + " " + e.what();
+    }
+    return std::string("accepted");
+  };
+  o.beam = 0;
+  EXPECT_EQ(message(o), "beam must be an integer in [1, 64] (got 0)");
+  o = {};
+  o.length_penalty = std::nanf("");
+  EXPECT_EQ(message(o).substr(0, 40), "length_penalty must be a number in [0, 5");
+  o = {};
+  o.beam = 2;
+  o.alternatives = 3;
+  EXPECT_EQ(message(o), "alternatives (3) cannot exceed the beam size (2)");
+  o = {};
+  o.max_src_len = 0;
+  EXPECT_NE(message(o).find("max_src_len must be an integer in [1, "), std::string::npos);
+  // The search's options come from the same values.
+  o = {};
+  o.beam = 5;
+  o.alternatives = 3;
+  const auto s = o.search();
+  EXPECT_EQ(s.beam, 5);
+  EXPECT_EQ(s.nbest, 3);
+  EXPECT_EQ(s.max_len, 100);
 }
 
 // Beam search against brute force: over a 7-token target vocabulary and at most 3 output tokens

@@ -177,11 +177,10 @@ TEST(Int8, TranslationIsTheSameAloneAndInABatch) {
   for (int i = 0; i < 12; ++i)
     src.push_back(random_sentence(rng, 3 + (int)rng.below(9), m.config.src_vocab_size));
   decode::DecodeOptions opt;
-  opt.precision = ops::Precision::Int8;
   opt.max_len = 12;
   for (int beam : {1, 3}) {
     opt.beam = beam;
-    decode::Translator batched(m), alone(m);
+    decode::Translator batched(m, ops::Precision::Int8), alone(m, ops::Precision::Int8);
     const auto all = batched.translate(src, opt);
     for (std::size_t i = 0; i < src.size(); ++i) {
       const auto one = alone.translate({src[i]}, opt);

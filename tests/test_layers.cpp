@@ -866,7 +866,7 @@ TEST(Layers, ShardsWithDropoutAddUpToTheWholeBatchGradient) {
   opt.dropout = 0.5f;
   opt.out_dropout = 0.3f;
   opt.teacher_forcing = 0.5f;
-  opt.precision = "fp32";
+  opt.precision = ops::Precision::Fp32;
   train::Updater whole(gc.m);
   Rng r_whole(11);
   const double loss = whole.backward(gc.batch, r_whole, opt);

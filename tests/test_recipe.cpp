@@ -190,26 +190,29 @@ TEST(Options, ValidateNamesTheFlag) {
   bad([](auto& o) { o.emb_dim = 0; }, "--emb");
   bad([](auto& o) { o.select_by = "wer"; }, "--select-by");
   bad([](auto& o) { o.out_dropout = 1.0f; }, "--out-dropout");
-  bad([](auto& o) { o.precision = "fp16"; }, "--precision");
+  bad([](auto& o) { o.precision = ops::Precision::Int8; }, "--precision");
   train::TrainOptions ok;
   EXPECT_NO_THROW(train::validate(ok));
-  ok.precision = "auto";
+  ok.precision = ops::Precision::Auto;
   EXPECT_NO_THROW(train::validate(ok));
 }
 
 TEST(Options, AutoPrecisionIsBf16WhereTheCpuHasIt) {
   train::TrainOptions o;
   EXPECT_EQ(train::resolve_precision(o), "");  // fp32 stays
-  EXPECT_EQ(o.precision, "fp32");
-  o.precision = "auto";
+  EXPECT_EQ(o.precision, ops::Precision::Fp32);
+  o.precision = ops::Precision::Auto;
   const std::string line = train::resolve_precision(o);
-  EXPECT_EQ(o.precision, ops::bf16_gemm_available() ? "bf16" : "fp32");
-  EXPECT_NE(line.find("precision: " + o.precision + " (auto"), std::string::npos) << line;
-  // The strong preset asks for it; the seed preset stays exact.
+  EXPECT_EQ(o.precision, ops::bf16_gemm_available() ? ops::Precision::Bf16 : ops::Precision::Fp32);
+  EXPECT_NE(line.find(std::string("precision: ") + ops::precision_name(o.precision) + " (auto"),
+            std::string::npos)
+      << line;
+  // The strong preset asks for it; the seed preset stays exact; a run records the name.
   train::TrainOptions strong;
   train::apply_preset(strong, "strong", nullptr);
-  EXPECT_EQ(strong.precision, "auto");
-  EXPECT_EQ(train::TrainOptions().precision, "fp32");
+  EXPECT_EQ(strong.precision, ops::Precision::Auto);
+  EXPECT_EQ(train::recorded_options(strong)["precision"], "auto");
+  EXPECT_EQ(train::TrainOptions().precision, ops::Precision::Fp32);
 }
 
 // Clipping seen on the gradient itself (Adam's first step depends only on the gradient's

@@ -463,3 +463,22 @@ TEST(Serve, SlowConcurrentRequestsDifferingInAnyOptionGetTheirOwnAnswer) {
   }
   EXPECT_EQ(s.stop(), 0);
 }
+
+// The decoding option table's messages, spelled as JSON keys (tests/test_cli_errors.cpp has the
+// same values on the command line).
+TEST(Serve, ABadDecodingOptionGetsTheTableMessage) {
+  Server s({"--model", tiny_model(), "--threads", "1", "--precision", "fp32"});
+  expect_status(post(s, R"({"text": "a", "beam": 0})"), 400,
+                "\"beam\" must be an integer in [1, 64] (got 0)");
+  expect_status(post(s, R"({"text": "a", "max_len": 0})"), 400,
+                "\"max_len\" must be an integer in [1, 1000] (got 0)");
+  expect_status(post(s, R"({"text": "a", "length_penalty": -1})"), 400,
+                "\"length_penalty\" must be a number in [0, 5] (got -1)");
+  expect_status(post(s, R"({"text": "a", "beam": "3"})"), 400,
+                "\"beam\" must be an integer in [1, 64]");
+  expect_status(post(s, R"({"text": "a", "beam": 20})"), 400, "[1, 16] on this server");
+  // Only the precisions the server was asked to offer (each prepared at start).
+  expect_status(post(s, R"({"text": "a", "precision": "bf16"})"), 400,
+                "bf16 is not offered by this server (it offers fp32)");
+  EXPECT_EQ(s.stop(), 0);
+}

@@ -19,20 +19,20 @@ namespace {
 
 struct AttentionOptions {
   std::string model, sentence, output, format = "svg";
-  DecodeFlags decode;
-  int threads = 2;
+  decode::DecodingOptions decode;
 };
 
 void run_attention(const AttentionOptions& o) {
-  decode::DecodeOptions dopt = o.decode.options();
+  check_decode_flags(o.decode);
+  decode::DecodeOptions dopt = o.decode.search();
   dopt.keep_attention = true;
   if (o.format == "svg" && o.output.empty()) throw Error("--format svg needs -o FILE.svg");
   if (!text::is_valid_utf8(o.sentence)) throw Error("the sentence is not valid UTF-8");
   if (!std::filesystem::is_directory(o.model)) throw Error(o.model + ": not a model directory");
-  ops::set_threads(o.threads);
+  ops::set_threads(o.decode.threads);
   const auto m = model::load_model(o.model);
-  decode::Translator tr(m);
-  auto res = decode::translate_lines(m, tr, {o.sentence}, dopt);
+  decode::Translator tr(m, o.decode.precision);
+  auto res = decode::translate_lines(m, tr, {o.sentence}, dopt, false, o.decode.max_src_len);
   auto& r = res.at(0);
   if (r.src_tokens.empty()) throw Error("the sentence is empty: nothing to translate");
 
@@ -79,8 +79,8 @@ void add_attention(CLI::App& app) {
   cmd->add_option("--format", o->format, "svg, or txt for a terminal heatmap on stdout")
       ->check(CLI::IsMember({"svg", "txt"}))
       ->capture_default_str();
-  o->decode.add_to(cmd);
-  cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
+  add_decode_flags(cmd, o->decode,
+                   {"beam", "max_len", "length_penalty", "precision", "max_src_len", "threads"});
   cmd->callback([o] { run_attention(*o); });
 }
 

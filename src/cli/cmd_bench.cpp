@@ -23,13 +23,14 @@ namespace {
 
 struct BenchOptions {
   std::string data_dir = default_data_dir();
-  int threads = 2;
+  int threads = decode::DecodingOptions{}.threads;
   int batch = 128;
   int warmup = 3;
   int steps = 20;
   std::string model;  // trained weights for translation (random init otherwise)
   bool train = true, translate = true;
   // Training precisions measured side by side (bf16 only where the CPU and build have it).
+  // (Each is resolved before anything runs: bf16 where this CPU lacks it is refused.)
   std::vector<std::string> precisions = ops::bf16_gemm_available()
                                             ? std::vector<std::string>{"fp32", "bf16"}
                                             : std::vector<std::string>{"fp32"};
@@ -40,7 +41,7 @@ struct BenchOptions {
 // Training speed of the seed model on real shuffled batches, at one precision (fp32 or bf16);
 // returns target tokens/s.
 double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
-                      const std::string& precision) {
+                      ops::Precision precision) {
   using clock = std::chrono::steady_clock;
   model::Model m = train::seed_model(pc, 1234);
   const auto data =
@@ -70,7 +71,7 @@ double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
   for (const auto& t : data.trg) epoch_tokens += (long)t.size() - 1;
   const nlohmann::json j = {{"what", "train"},
                             {"impl", "nmt"},
-                            {"precision", precision},
+                            {"precision", ops::precision_name(precision)},
                             {"threads", ops::threads()},
                             {"batch", o.batch},
                             {"steps", o.steps},
@@ -88,11 +89,15 @@ double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
 
 void run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;
+  std::vector<ops::Precision> train_precisions;
+  for (const auto& name : o.precisions)
+    train_precisions.push_back(
+        ops::resolve(ops::parse_precision(name), ops::Workload::Training).used);
   ops::set_threads(o.threads);
   if (o.train) {
     const auto pc = train::read_split(o.data_dir, "train");
     std::map<std::string, double> speed;
-    for (const auto& p : o.precisions) speed[p] = bench_training(o, pc, p);
+    for (auto p : train_precisions) speed[ops::precision_name(p)] = bench_training(o, pc, p);
     if (speed.count("fp32") && speed.count("bf16"))
       std::printf("{\"what\":\"train_speedup\",\"bf16_over_fp32\":%.3f}\n",
                   speed["bf16"] / speed["fp32"]);
@@ -105,13 +110,11 @@ void run_bench(const BenchOptions& o) {
     const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
     const model::Model& tm = o.model.empty() ? m : trained;
     auto test = train::read_split(o.data_dir, "test", o.sentences);
-    decode::Translator tr(tm);
     auto measure = [&](const char* what, int beam, int batch, std::size_t count,
                        decode::Precision precision = decode::Precision::Fp32) {
+      decode::Translator tr(tm, precision);
       decode::DecodeOptions dopt;
       dopt.beam = beam;
-      dopt.max_len = 100;
-      dopt.precision = precision;
       count = std::min(count, test.src.size());
       long out_tokens = 0;
       std::vector<double> latencies;

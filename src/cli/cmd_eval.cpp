@@ -21,8 +21,7 @@ namespace {
 
 struct EvalOptions {
   std::string model, src, ref, output;
-  DecodeFlags decode;
-  int batch = 128, threads = 2;
+  decode::DecodingOptions decode;
 };
 
 std::string join(const std::vector<std::string>& toks) {
@@ -41,11 +40,13 @@ std::string bundled_test(const std::string& lang) {
 }
 
 void run_eval(const EvalOptions& o) {
-  ops::set_threads(o.threads);
+  check_decode_flags(o.decode);
+  ops::set_threads(o.decode.threads);
+  const auto precision = ops::resolve(o.decode.precision, ops::Workload::Decoding).used;
   auto m = model::load_model(o.model);
   // Scores (ppl) then belong to the weights the translator decodes with.
-  const decode::DecodeOptions dopt = o.decode.options();
-  decode::round_weights(m, dopt.precision);
+  decode::round_weights(m, precision);
+  const decode::DecodeOptions dopt = o.decode.search();
   if (o.src.empty() != o.ref.empty()) throw Error("give both --src and --ref (or neither)");
   const std::string src_path = o.src.empty() ? bundled_test(m.config.src_lang) : o.src;
   const std::string ref_path = o.ref.empty() ? bundled_test(m.config.trg_lang) : o.ref;
@@ -55,10 +56,11 @@ void run_eval(const EvalOptions& o) {
       train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 
-  decode::Translator tr(m);
+  decode::Translator tr(m, precision);
   std::vector<std::string> hyps, hyp_tok, ref_tok;
   const auto t0 = std::chrono::steady_clock::now();
-  for (auto& r : decode::translate_in_batches(m, tr, pc.src, dopt, o.batch)) {
+  for (auto& r : decode::translate_in_batches(m, tr, pc.src, dopt, o.decode.batch,
+                                              o.decode.max_src_len)) {
     hyps.push_back(r.text);
     hyp_tok.push_back(join(r.out_tokens));
   }
@@ -76,7 +78,7 @@ void run_eval(const EvalOptions& o) {
     out_tokens += h.empty() ? 0 : 1 + (long)std::count(h.begin(), h.end(), ' ');
   nlohmann::json j = {{"sentences", pc.src.size()},
                       {"beam", dopt.beam},
-                      {"precision", o.decode.precision},
+                      {"precision", ops::precision_name(precision)},
                       {"loss", loss.loss},
                       {"ppl", loss.ppl},
                       {"loss_free", loss.loss_free},
@@ -101,10 +103,10 @@ void add_eval(CLI::App& app) {
                   "Source file (default: the bundled test2016 in the model's source language)");
   cmd->add_option("--ref", o->ref,
                   "Reference file (default: the bundled test2016 in the model's target language)");
-  cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
   cmd->add_option("--output", o->output, "Also write the translations here");
-  cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
-  o->decode.add_to(cmd);
+  add_decode_flags(cmd, o->decode,
+                   {"beam", "max_len", "length_penalty", "precision", "batch", "max_src_len",
+                    "threads"});
   cmd->callback([o] { run_eval(*o); });
 }
 

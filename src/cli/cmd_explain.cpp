@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "decode/options.h"
 #include "common/error.h"
 #include "model/checkpoint.h"
 #include "model/layers.h"
@@ -30,7 +31,7 @@ constexpr int kShow = 6;   // values shown per vector
 struct ExplainOptions {
   std::string model, data;
   std::uint64_t seed = 1234;
-  int threads = 2;
+  int threads = decode::DecodingOptions{}.threads;
   bool json = false;
 };
 

@@ -1,6 +1,7 @@
 // nmt serve: the HTTP translation service and its web page (serve/server.h).
 #include "cli/commands.h"
 #include "serve/server.h"
+#include "tensor/precision.h"
 
 namespace nmt::cli {
 
@@ -41,6 +42,14 @@ void add_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--timeout-ms", o->timeout_ms, "A request's translation at most (504 after)")
       ->capture_default_str();
+  cmd->add_option_function<std::vector<std::string>>(
+         "--precision",
+         [o](const std::vector<std::string>& names) {
+           for (const auto& n : names) o->batch.precisions.push_back(ops::parse_precision(n));
+         },
+         "Precisions offered to requests, each prepared at start (fp32, bf16, int8; auto: int8 "
+         "where available); default: all this build has")
+      ->delimiter(',');
   cmd->add_option("--api-key", o->api_key, "Require this key on /v1/* (Bearer or X-API-Key)");
   cmd->callback([o] { serve::serve(*o); });
 }

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "dist/comm.h"
 #include "model/preset.h"
 #include "train/trainer.h"
@@ -21,6 +22,18 @@ void add_table_option(CLI::App* cmd, train::TrainOptions& o, const train::Option
         using T = std::decay_t<decltype(field)>;
         if constexpr (std::is_same_v<T, bool>) {
           cmd->add_flag(flag + ",!--no-" + flag.substr(2), field, spec.help);
+        } else if constexpr (std::is_same_v<T, ops::Precision>) {
+          cmd->add_option_function<std::string>(
+                 flag,
+                 [&field, flag](const std::string& s) {
+                   try {
+                     field = ops::parse_precision(s);
+                   } catch (const Error& e) {
+                     throw Error(flag + ": " + e.what());
+                   }
+                 },
+                 spec.help)
+              ->default_str(ops::precision_name(field));
         } else {
           auto* opt = cmd->add_option(flag, field, spec.help);
           if (spec.key != std::string("data")) opt->capture_default_str();

@@ -21,17 +21,16 @@ namespace {
 
 struct TranslateOptions {
   std::string model, input;
-  DecodeFlags decode;
-  int batch = 64, threads = 2, max_src_len = 200;
+  decode::DecodingOptions decode;
   bool replace_unk = false;
 };
 
 void run_translate(const TranslateOptions& o) {
-  if (o.batch <= 0) throw Error("--batch must be positive");
-  ops::set_threads(o.threads);
+  check_decode_flags(o.decode);
+  ops::set_threads(o.decode.threads);
   const auto m = model::load_model(o.model);
-  decode::Translator tr(m);
-  const decode::DecodeOptions dopt = o.decode.options();
+  decode::Translator tr(m, o.decode.precision);
+  const decode::DecodeOptions dopt = o.decode.search();
   int fd = STDIN_FILENO;
   if (!o.input.empty()) {
     fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
@@ -50,7 +49,7 @@ void run_translate(const TranslateOptions& o) {
   auto flush = [&] {
     const long first = line_no - (long)pending.size() + 1;
     for (const auto& r :
-         decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.max_src_len, first))
+         decode::translate_lines(m, tr, pending, dopt, o.replace_unk, o.decode.max_src_len, first))
       std::fputs((r.text + "\n").c_str(), stdout);
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
       // Nobody reads the rest: stop quietly, as a pipeline's writer is expected to.
@@ -73,7 +72,7 @@ void run_translate(const TranslateOptions& o) {
     }
     pending.push_back(line);
     // Translate a full batch, or whatever is here when the input pauses (interactive use).
-    if ((int)pending.size() >= o.batch || !reader.more_ready()) flush();
+    if ((int)pending.size() >= o.decode.batch || !reader.more_ready()) flush();
   }
   if (!reader_gone) flush();
   if (fd != STDIN_FILENO) ::close(fd);
@@ -88,14 +87,11 @@ void add_translate(CLI::App& app) {
       "Translate sentences (stdin or --input), one per line, with a model of any language pair");
   cmd->add_option("--model", o->model, "Model directory (RUN of nmt train)")->required();
   cmd->add_option("--input", o->input, "Read this file instead of stdin");
-  cmd->add_option("--batch", o->batch, "Sentences translated together")->capture_default_str();
-  cmd->add_option("--max-src-len", o->max_src_len,
-                  "Longer inputs are truncated to this many tokens (with a warning)")
-      ->capture_default_str();
+  add_decode_flags(cmd, o->decode,
+                   {"beam", "max_len", "length_penalty", "precision", "batch", "max_src_len",
+                    "threads"});
   cmd->add_flag("--replace-unk", o->replace_unk,
                 "Replace an output <unk> by the most attended source word");
-  cmd->add_option("--threads", o->threads, "CPU threads")->capture_default_str();
-  o->decode.add_to(cmd);
   cmd->callback([o] { run_translate(*o); });
 }
 

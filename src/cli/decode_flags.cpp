@@ -1,33 +1,52 @@
 #include "cli/decode_flags.h"
 
-#include <cmath>
+#include <algorithm>
 
 #include "common/error.h"
 
 namespace nmt::cli {
 
-void DecodeFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--beam", beam, "Beam size (1 = greedy)")->capture_default_str();
-  cmd->add_option("--max-len", max_len, "Output tokens at most")->capture_default_str();
-  cmd->add_option("--length-penalty", length_penalty, "Beam: score = log-prob / length^this")
-      ->capture_default_str();
-  cmd->add_option("--precision", precision,
-                  "Decoder weights: fp32 (exact), bf16 (rounded, faster for small batches) or "
-                  "int8 (per-row quantized, VNNI GEMM; fastest)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
-      ->capture_default_str();
+namespace {
+
+std::string flag_of(std::string key) {
+  std::replace(key.begin(), key.end(), '_', '-');
+  return "--" + key;
 }
 
-decode::DecodeOptions DecodeFlags::options() const {
-  if (beam <= 0) throw Error("--beam must be positive");
-  if (max_len <= 0) throw Error("--max-len must be positive");
-  if (!std::isfinite(length_penalty)) throw Error("--length-penalty must be a finite number");
-  decode::DecodeOptions o;
-  o.beam = beam;
-  o.max_len = max_len;
-  o.length_penalty = length_penalty;
-  o.precision = decode::parse_precision(precision);
-  return o;
+}  // namespace
+
+void add_decode_flags(CLI::App* cmd, decode::DecodingOptions& o,
+                      std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    const auto& spec = decode::decode_option(key);
+    std::visit(
+        [&](auto member) {
+          auto& field = o.*member;
+          using T = std::decay_t<decltype(field)>;
+          if constexpr (std::is_same_v<T, ops::Precision>)
+            cmd->add_option_function<std::string>(
+                   flag_of(key), [&field, key](const std::string& s) {
+                     try {
+                       field = ops::parse_precision(s);
+                     } catch (const Error& e) {
+                       throw Error(flag_of(key) + ": " + e.what());
+                     }
+                   },
+                   spec.help)
+                ->default_str(ops::precision_name(field));
+          else
+            cmd->add_option(flag_of(key), field, spec.help)->capture_default_str();
+        },
+        spec.member);
+  }
+}
+
+void check_decode_flags(const decode::DecodingOptions& o) {
+  try {
+    decode::check(o);
+  } catch (const decode::DecodeOptionError& e) {
+    throw Error(flag_of(e.key) + " " + e.what());
+  }
 }
 
 }  // namespace nmt::cli

@@ -1,21 +1,18 @@
 #pragma once
-// The decoding flags shared by translate, eval and attention: one definition of the options,
-// their checks and the DecodeOptions they make.
+// The decoding options' flags, made from the one table of decode/options.h: each command names
+// the keys it takes; the checks and their messages are the table's (spelled --max-len here).
 #include <CLI/CLI.hpp>
-#include <string>
+#include <initializer_list>
 
-#include "decode/translator.h"
+#include "decode/options.h"
 
 namespace nmt::cli {
 
-struct DecodeFlags {
-  int beam = 1, max_len = 100;
-  float length_penalty = 1.0f;
-  std::string precision = "fp32";
-
-  void add_to(CLI::App* cmd);
-  // Checked options (throws Error on a non-positive beam or length).
-  decode::DecodeOptions options() const;
-};
+// Registers --KEY for each key on cmd, bound to o (defaults shown in --help).
+void add_decode_flags(CLI::App* cmd, decode::DecodingOptions& o,
+                      std::initializer_list<const char*> keys);
+// decode::check with the flags' names: throws nmt::Error("--beam must be an integer in [1, 64]
+// (got 0)").
+void check_decode_flags(const decode::DecodingOptions& o);
 
 }  // namespace nmt::cli

@@ -33,6 +33,12 @@ void round_weights(model::Model& m, Precision p) {
   model::DecoderMatrices::round_in_place(m.config, m.w, p);
 }
 
+Translator::Translator(const model::Model& m, Precision p)
+    : m_(m),
+      precision_(ops::resolve(p, ops::Workload::Decoding).used),
+      enc_mats_(model::EncoderMatrices::of(m.config, m.w, precision_)),
+      mats_(model::DecoderMatrices::of(m.config, m.w, precision_)) {}
+
 void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
                       float* attn, float* logits) {
   const auto& c = m_.config;
@@ -66,10 +72,6 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
     const auto& sentence = src[order[i]];
     len[i] = (int)sentence.size();
     for (int t = 0; t < len[i]; ++t) ids[(std::size_t)t * B + i] = sentence[t];
-  }
-  if (mats_.out_w.precision() != opt.precision) {
-    enc_mats_ = model::EncoderMatrices::of(m_.config, m_.w, opt.precision);
-    mats_ = model::DecoderMatrices::of(m_.config, m_.w, opt.precision);
   }
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr, &enc_mats_);

@@ -5,29 +5,21 @@
 #include <vector>
 
 #include "model/checkpoint.h"
+#include "decode/options.h"
 #include "model/seq2seq.h"
 #include "tensor/weight.h"
 
 namespace nmt::decode {
 
-// fp32: the model's exact math (what training computes). bf16: the decoder's four matrices
-// (W_s of the attention, W_ih, W_hh, fc_out) rounded to bfloat16, fp32 arithmetic; half the
-// bytes a decoder step reads. int8: the same four matrices quantized per row to int8, int8 x
-// int8 -> int32 products (oneDNN, VNNI). The encoder stays fp32 in all three.
+// fp32: the model's exact math (what training computes). bf16: the weight matrices of the
+// encoder (W_ih, W_hh per direction, fc, W_h) and the decoder (W_s, W_ih, W_hh, fc_out) rounded
+// to bfloat16, fp32 arithmetic. int8: the same matrices quantized per row to int8, int8 x int8
+// -> int32 products (oneDNN, VNNI). Embeddings, biases and the recurrences' state stay fp32.
 using ops::parse_precision;
 using ops::Precision;
 // Rounds in place the weights that precision p keeps in bf16 or int8 (none for fp32), so that
 // the training graph scores exactly the weights the translator decodes with.
 void round_weights(model::Model& m, Precision p);
-
-struct DecodeOptions {
-  int beam = 1;                 // 1 = greedy
-  int max_len = 100;            // output tokens at most (besides <eos>)
-  float length_penalty = 1.0f;  // beam: final score = log-prob / length^length_penalty
-  bool keep_attention = false;
-  Precision precision = Precision::Fp32;
-  int nbest = 1;  // beam: also keep the next nbest-1 finished hypotheses (Hypothesis::alternatives)
-};
 
 struct Hypothesis {
   std::vector<int> ids;          // output ids, without <sos>/<eos>
@@ -38,9 +30,12 @@ struct Hypothesis {
   std::vector<Hypothesis> alternatives;  // beam with nbest > 1: the runners-up, best first
 };
 
+// A prepared model: made once from a checkpoint and a precision (resolved here: auto becomes
+// what this build has; one unavailable here throws nmt::Error with one line), which it keeps.
 class Translator {
  public:
-  explicit Translator(const model::Model& m) : m_(m) {}
+  explicit Translator(const model::Model& m, Precision p = Precision::Fp32);
+  Precision precision() const { return precision_; }  // the effective one (never auto)
   // src: framed ids (<sos> ... <eos>) per sentence; returns one hypothesis per sentence.
   std::vector<Hypothesis> translate(const std::vector<std::vector<int>>& src,
                                     const DecodeOptions& opt);
@@ -55,9 +50,10 @@ class Translator {
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
   const model::Model& m_;
-  // The model's matrices at the precision of the last translate() (made when it changes).
-  model::EncoderMatrices enc_mats_ = model::EncoderMatrices::of(m_.config, m_.w);
-  model::DecoderMatrices mats_ = model::DecoderMatrices::of(m_.config, m_.w);
+  Precision precision_;
+  // The model's matrices at that precision (fp32: views of the weights; else copies).
+  model::EncoderMatrices enc_mats_;
+  model::DecoderMatrices mats_;
   model::Encoder enc_;
   std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;
 };

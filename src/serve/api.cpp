@@ -29,13 +29,41 @@ std::string text_of(const json& v, const std::string& what) {
   return s;
 }
 
-int int_in(const json& j, const char* key, int lo, int hi, int dflt) {
-  if (!j.contains(key)) return dflt;
-  const json& v = j.at(key);
-  if (!v.is_number_integer() || v.get<long long>() < lo || v.get<long long>() > hi)
-    throw ApiError(400, std::string("\"") + key + "\" must be an integer in [" +
-                            std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v.get<int>();
+// The decoding option key of a request: its JSON value into o (a wrong type reads as out of
+// range: the table's message).
+void set_option(decode::DecodingOptions& o, const std::string& key, const json& v) {
+  const auto& spec = decode::decode_option(key);
+  auto bad = [&] { return ApiError(400, "\"" + key + "\" " + decode::decode_option_range(spec)); };
+  std::visit(
+      [&](auto member) {
+        using T = std::decay_t<decltype(o.*member)>;
+        if constexpr (std::is_same_v<T, ops::Precision>) {
+          if (!v.is_string()) throw bad();
+          try {
+            o.*member = ops::parse_precision(v.get<std::string>());
+          } catch (const std::exception&) {
+            throw bad();
+          }
+        } else if constexpr (std::is_same_v<T, int>) {
+          if (!v.is_number_integer() || v.get<long long>() != v.get<int>()) throw bad();
+          o.*member = v.get<int>();
+        } else {
+          if (!v.is_number()) throw bad();
+          o.*member = v.get<T>();
+        }
+      },
+      spec.member);
+}
+
+// This server's own caps, beyond the table's limits.
+void check_limits(const decode::DecodingOptions& o, const ApiLimits& limits) {
+  if (o.beam > limits.max_beam)
+    throw ApiError(400, "\"beam\" must be an integer in [1, " + std::to_string(limits.max_beam) +
+                            "] on this server (got " + std::to_string(o.beam) + ")");
+  if (o.max_len > limits.max_len)
+    throw ApiError(400, "\"max_len\" must be an integer in [1, " +
+                            std::to_string(limits.max_len) + "] on this server (got " +
+                            std::to_string(o.max_len) + ")");
 }
 
 }  // namespace
@@ -62,34 +90,28 @@ TranslateRequest parse_translate(const std::string& body, const ApiLimits& limit
     for (std::size_t i = 0; i < a.size(); ++i)
       r.texts.push_back(text_of(a[i], "\"texts\"[" + std::to_string(i) + "]"));
   }
-  r.opt.beam = int_in(j, "beam", 1, limits.max_beam, 1);
-  r.opt.max_len = int_in(j, "max_len", 1, limits.max_len, std::min(100, limits.max_len));
-  r.alternatives = int_in(j, "alternatives", 0, limits.max_beam, 0);
-  if (r.alternatives > r.opt.beam)
-    throw ApiError(400, "\"alternatives\" (" + std::to_string(r.alternatives) +
-                            ") cannot exceed \"beam\" (" + std::to_string(r.opt.beam) + ")");
-  r.opt.nbest = std::max(1, r.alternatives);
+  decode::DecodingOptions d;
+  d.max_len = std::min(d.max_len, limits.max_len);
+  for (const char* key : {"beam", "max_len", "length_penalty", "alternatives", "precision"})
+    if (j.contains(key)) set_option(d, key, j.at(key));
+  try {
+    decode::check(d);
+  } catch (const decode::DecodeOptionError& e) {
+    throw ApiError(400, "\"" + e.key + "\" " + e.what());
+  }
+  check_limits(d, limits);
+  try {
+    r.precision = ops::resolve(d.precision, ops::Workload::Decoding).used;
+  } catch (const std::exception& e) {
+    throw ApiError(400, std::string("\"precision\": ") + e.what());
+  }
   if (j.contains("attention")) {
     if (!j.at("attention").is_boolean()) throw ApiError(400, "\"attention\" must be true or false");
     r.attention = j.at("attention").get<bool>();
   }
+  r.alternatives = d.alternatives;
+  r.opt = d.search();
   r.opt.keep_attention = r.attention;
-  if (j.contains("length_penalty")) {
-    const json& v = j.at("length_penalty");
-    if (!v.is_number() || !(v.get<double>() >= 0.0 && v.get<double>() <= 5.0))
-      throw ApiError(400, "\"length_penalty\" must be a number in [0, 5]");
-    r.opt.length_penalty = v.get<float>();
-  }
-  if (j.contains("precision")) {
-    r.precision = text_of(j.at("precision"), "\"precision\"");
-    try {
-      r.opt.precision = decode::parse_precision(r.precision);
-    } catch (const std::exception& e) {
-      throw ApiError(400, std::string("\"precision\": ") + e.what());
-    }
-    if (r.opt.precision == ops::Precision::Int8 && !ops::int8_gemm_available())
-      throw ApiError(400, "\"precision\": int8 needs a build with oneDNN");
-  }
   return r;
 }
 

@@ -24,14 +24,15 @@ struct ApiLimits {
 
 struct TranslateRequest {
   std::vector<std::string> texts;
-  decode::DecodeOptions opt;
-  std::string precision = "fp32";
+  decode::DecodeOptions opt;  // the search (keep_attention = attention)
+  ops::Precision precision = ops::Precision::Fp32;  // resolved (never auto)
   bool attention = false;
   int alternatives = 0;  // n-best list length (incl. the best), 0 = none
 };
 
 // POST /v1/translate body: {"text": "..."} or {"texts": [...]}, optional "beam", "attention",
-// "alternatives", "precision", "max_len", "length_penalty". Unknown fields are refused.
+// "alternatives", "precision", "max_len", "length_penalty" (checked by the decoding option
+// table, decode/options.h, then by this server's limits). Unknown fields are refused.
 TranslateRequest parse_translate(const std::string& body, const ApiLimits& limits);
 // POST /v1/explain body: {"text": "..."}.
 std::string parse_explain(const std::string& body);

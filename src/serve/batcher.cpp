@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "common/error.h"
 #include "tensor/ops.h"
 
 namespace nmt::serve {
@@ -11,6 +12,7 @@ namespace nmt::serve {
 struct Batcher::Job {
   std::vector<std::string> lines;
   decode::DecodeOptions opt;
+  decode::Precision precision = decode::Precision::Fp32;
   std::promise<Result> promise;
   std::chrono::steady_clock::time_point enqueued;
   std::atomic<bool> cancelled{false};
@@ -23,10 +25,10 @@ namespace {
 // Jobs share a batch only when every option that changes a result is equal. keep_attention only
 // records what the search computed, so it is left out; any other new option must join here.
 bool same_search(const decode::DecodeOptions& a, const decode::DecodeOptions& b) {
-  static_assert(sizeof(decode::DecodeOptions) == 24,
+  static_assert(sizeof(decode::DecodeOptions) == 20,
                 "a new decoding option: add it to same_search (and to the serve test)");
   return a.beam == b.beam && a.max_len == b.max_len && a.length_penalty == b.length_penalty &&
-         a.precision == b.precision && a.nbest == b.nbest;
+         a.nbest == b.nbest;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -35,8 +37,24 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-Batcher::Batcher(const model::Model& m, const BatcherOptions& opt)
-    : m_(m), opt_(opt), worker_([this] { run(); }) {}
+Batcher::Batcher(const model::Model& m, const BatcherOptions& opt) : m_(m), opt_(opt) {
+  auto precisions = opt.precisions;
+  if (precisions.empty()) {
+    precisions = {decode::Precision::Fp32, decode::Precision::Bf16};
+    if (ops::int8_gemm_available()) precisions.push_back(decode::Precision::Int8);
+  }
+  for (auto p : precisions) {
+    auto t = std::make_unique<decode::Translator>(m, p);
+    translators_.emplace(t->precision(), std::move(t));
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+std::string Batcher::offered() const {
+  std::string s;
+  for (const auto& [p, t] : translators_) s += (s.empty() ? "" : ", ") + std::string(ops::precision_name(p));
+  return s;
+}
 
 Batcher::~Batcher() { stop(); }
 
@@ -50,9 +68,13 @@ void Batcher::stop() {
 }
 
 std::shared_ptr<Batcher::Job> Batcher::submit(std::vector<std::string> lines,
-                                              const decode::DecodeOptions& opt) {
+                                              const decode::DecodeOptions& opt,
+                                              decode::Precision precision) {
+  if (!offers(precision)) throw Error("precision " + std::string(ops::precision_name(precision)) +
+                                      " is not offered (" + offered() + ")");
   auto job = std::make_shared<Job>();
   job->opt = opt;
+  job->precision = precision;
   const long n = std::max<long>(1, (long)lines.size());
   for (const auto& l : lines) job->mean_bytes += (double)l.size() / (double)n;
   job->lines = std::move(lines);
@@ -76,18 +98,14 @@ long Batcher::queued() const {
   return queued_;
 }
 
-decode::Translator& Batcher::translator(decode::Precision p) {
-  auto& t = translators_[p];
-  if (!t) t = std::make_unique<decode::Translator>(m_);
-  return *t;
-}
-
 // The oldest job, then queued jobs with exactly its options, nearest its sentence length first,
 // up to max_batch sentences. With max_wait_ms > 0 the oldest job first waits that long (from
 // its arrival) for company; with 0 (continuous batching) the batch is what is queued now.
 std::vector<std::shared_ptr<Batcher::Job>> Batcher::take_batch(std::unique_lock<std::mutex>& lock) {
   const Job& oldest = *queue_.front();
-  auto same = [&](const Job& j) { return same_search(j.opt, oldest.opt); };
+  auto same = [&](const Job& j) {
+    return j.precision == oldest.precision && same_search(j.opt, oldest.opt);
+  };
   if (opt_.max_wait_ms > 0) {
     const auto deadline = oldest.enqueued + std::chrono::milliseconds(opt_.max_wait_ms);
     auto count = [&] {
@@ -160,7 +178,7 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
   const auto start = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> compute(compute_mu_);
   try {
-    auto& tr = translator(opt.precision);
+    auto& tr = *translators_.at(batch.front()->precision);
     // A single request larger than max_batch is translated in slices of max_batch.
     Result all =
         decode::translate_in_batches(m_, tr, lines, opt, opt_.max_batch, opt_.max_src_len, false);

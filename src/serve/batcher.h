@@ -26,12 +26,16 @@ struct BatcherOptions {
   int max_batch = 64;     // sentences translated together at most (docs/performance.md)
   int max_wait_ms = 0;    // how long the first sentence of a batch waits for company
   int max_queue = 2000;   // sentences waiting at most (then submit() refuses)
-  int max_src_len = 200;  // tokens per sentence; longer ones are truncated
-  int threads = 2;        // OpenMP/BLAS threads of the worker (a per-thread setting)
+  int max_src_len = decode::DecodingOptions{}.max_src_len;  // tokens per sentence; longer: cut
+  int threads = decode::DecodingOptions{}.threads;  // OpenMP/BLAS threads of the worker
+  // The precisions offered: one prepared model (decode::Translator) each, made at start; none
+  // given: every one this build has (fp32, bf16, and int8 with oneDNN).
+  std::vector<decode::Precision> precisions;
 };
 
 class Batcher {
  public:
+  // Prepares a translator per precision (throws nmt::Error for one unavailable here).
   Batcher(const model::Model& m, const BatcherOptions& opt);
   ~Batcher();  // stops: finishes what is queued
   Batcher(const Batcher&) = delete;
@@ -41,7 +45,11 @@ class Batcher {
   using Result = std::vector<decode::TextTranslation>;
   // Queues the lines; the future holds their translations (or the exception of a failure).
   // Returns nullptr when the queue is full or the batcher is stopping.
-  std::shared_ptr<Job> submit(std::vector<std::string> lines, const decode::DecodeOptions& opt);
+  // The precision must be one offered().
+  std::shared_ptr<Job> submit(std::vector<std::string> lines, const decode::DecodeOptions& opt,
+                              decode::Precision precision);
+  bool offers(decode::Precision p) const { return translators_.count(p) > 0; }
+  std::string offered() const;  // "fp32, int8"
   std::future<Result> result_of(Job& job);
   void cancel(Job& job);  // a request that timed out: skip it if not started
   long queued() const;
@@ -62,7 +70,6 @@ class Batcher {
   void run();
   std::vector<std::shared_ptr<Job>> take_batch(std::unique_lock<std::mutex>& lock);
   void translate(std::vector<std::shared_ptr<Job>>& batch);
-  decode::Translator& translator(decode::Precision p);
 
   const model::Model& m_;
   BatcherOptions opt_;

@@ -73,7 +73,11 @@ class Service {
 };
 
 json Service::run(const TranslateRequest& r) {
-  auto job = batcher_.submit(r.texts, r.opt);
+  if (!batcher_.offers(r.precision))
+    throw ApiError(400, std::string("\"precision\": ") + ops::precision_name(r.precision) +
+                            " is not offered by this server (it offers " + batcher_.offered() +
+                            ")");
+  auto job = batcher_.submit(r.texts, r.opt, r.precision);
   if (!job) throw ApiError(503, "the translation queue is full; retry shortly");
   auto fut = batcher_.result_of(*job);
   if (fut.wait_for(std::chrono::milliseconds(opt_.timeout_ms)) != std::future_status::ready) {

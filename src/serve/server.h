@@ -19,7 +19,7 @@ struct ServeOptions {
   std::string model;
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 2;  // translation (OpenMP) threads
+  int threads = decode::DecodingOptions{}.threads;  // translation (OpenMP) threads
   HttpLimits http;  // connections, bodies, keep-alive
   BatcherOptions batch;
   ApiLimits limits;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "tensor/cpu.h"
 #include "tensor/ops.h"
 
 #ifdef NMT_HAVE_DNNL
@@ -52,8 +53,10 @@ Bf16Weights* active_bf16_weights() { return g_weights; }
 
 bool bf16_gemm_available() {
   static const bool ok = [] {
+    // NMT_CPU=generic (tensor/cpu.h) stands for a CPU without them too.
     const auto isa = dnnl::get_effective_cpu_isa();
-    return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+    return cpu().avx512 &&
+           (isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx);
   }();
   return ok;
 }

@@ -5,17 +5,6 @@
 
 namespace nmt::ops {
 
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::Fp32;
-  if (name == "bf16") return Precision::Bf16;
-  if (name == "int8") return Precision::Int8;
-  throw Error("unknown precision '" + name + "' (expected fp32, bf16 or int8)");
-}
-
-const char* precision_name(Precision p) {
-  return p == Precision::Bf16 ? "bf16" : p == Precision::Int8 ? "int8" : "fp32";
-}
-
 WeightMatrix::WeightMatrix(const float* W, int rows, int cols, int ld, Precision p)
     : p_(p), rows_(rows), cols_(cols), ld_(ld) {
   switch (p) {
@@ -28,6 +17,8 @@ WeightMatrix::WeightMatrix(const float* W, int rows, int cols, int ld, Precision
     case Precision::Int8:
       int8_ = std::make_shared<const Int8Matrix>(W, rows, cols, ld);
       break;
+    case Precision::Auto:
+      throw Error("a weight matrix needs a resolved precision, not auto (ops::resolve)");
   }
 }
 
@@ -42,10 +33,13 @@ void WeightMatrix::linear(int n, const float* x, int ldx, const float* b, float*
     case Precision::Int8:
       int8_->linear_forward(n, x, ldx, b, y, ldy);
       break;
+    case Precision::Auto:
+      break;  // never made (the constructor refuses it)
   }
 }
 
 void WeightMatrix::round_in_place(float* W, int rows, int cols, int ld, Precision p) {
+  if (p == Precision::Auto) throw Error("rounding needs a resolved precision, not auto");
   if (p == Precision::Fp32) return;
   if (p == Precision::Bf16) {
     for (int r = 0; r < rows; ++r)

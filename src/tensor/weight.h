@@ -9,18 +9,16 @@
 
 #include "tensor/bf16.h"
 #include "tensor/int8.h"
+#include "tensor/precision.h"
 
 namespace nmt::ops {
 
-enum class Precision { Fp32, Bf16, Int8 };
-Precision parse_precision(const std::string& name);  // "fp32" | "bf16" | "int8", else throws
-const char* precision_name(Precision p);
 
 class WeightMatrix {
  public:
   WeightMatrix() = default;
   // W[rows, cols] with row stride ld, used as y = x W^T + b. Fp32 keeps a view of W (which must
-  // outlive it); Bf16 and Int8 make their own copy, once.
+  // outlive it); Bf16 and Int8 make their own copy, once. p is a resolved precision (not Auto).
   WeightMatrix(const float* W, int rows, int cols, int ld, Precision p = Precision::Fp32);
   Precision precision() const { return p_; }
   int rows() const { return rows_; }

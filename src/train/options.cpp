@@ -6,7 +6,6 @@
 
 #include "common/error.h"
 #include "model/preset.h"
-#include "tensor/gemm_bf16.h"
 
 namespace nmt::train {
 
@@ -92,14 +91,24 @@ std::string flag_of(const std::string& key) {
 namespace {
 
 json get(const TrainOptions& o, const Member& m) {
-  return std::visit([&](auto p) { return json(o.*p); }, m);
+  return std::visit(
+      [&](auto p) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(o.*p)>, ops::Precision>)
+          return json(ops::precision_name(o.*p));
+        else
+          return json(o.*p);
+      },
+      m);
 }
 void set(TrainOptions& o, const Member& m, const json& v, const std::string& key) {
   std::visit(
       [&](auto p) {
         using T = std::decay_t<decltype(o.*p)>;
         try {
-          o.*p = v.get<T>();
+          if constexpr (std::is_same_v<T, ops::Precision>)
+            o.*p = ops::parse_precision(v.get<std::string>());
+          else
+            o.*p = v.get<T>();
         } catch (const json::exception&) {
           throw Error("option '" + key + "' has the wrong type (" + v.dump() + ")");
         }
@@ -166,11 +175,9 @@ std::string merge_saved_options(TrainOptions& o, const json& saved) {
 }
 
 std::string resolve_precision(TrainOptions& o) {
-  if (o.precision != "auto") return "";
-  const bool bf16 = ops::bf16_gemm_available();
-  o.precision = bf16 ? "bf16" : "fp32";
-  return std::string("precision: ") + o.precision + " (auto: " +
-         (bf16 ? "this CPU has bf16 GEMMs" : ops::bf16_gemm_unavailable_reason()) + ")";
+  const auto r = ops::resolve(o.precision, ops::Workload::Training);
+  o.precision = r.used;
+  return r.why.empty() ? "" : std::string("precision: ") + ops::precision_name(r.used) + " (" + r.why + ")";
 }
 
 void validate(const TrainOptions& o) {
@@ -204,8 +211,8 @@ void validate(const TrainOptions& o) {
     if (v <= 0 || v > (1 << 14))
       throw Error("--emb, --enc-hid and --dec-hid must be in [1, 16384]");
   if (o.threads <= 0) throw Error("--threads must be positive");
-  if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
-    throw Error("--precision must be fp32, bf16 or auto, not '" + o.precision + "'");
+  if (o.precision == ops::Precision::Int8)
+    ops::resolve(o.precision, ops::Workload::Training);  // throws: int8 is for decoding
 }
 
 }  // namespace nmt::train

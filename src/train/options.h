@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "tensor/precision.h"
+
 namespace nmt::train {
 
 struct TrainOptions {
@@ -29,8 +31,8 @@ struct TrainOptions {
         lr_decay = 0;
   long warmup = 0;
   std::string select_by;  // "ppl_free" | "ppl" | "bleu": which validation figure picks the best
-  std::string precision;  // "fp32" (exact) | "bf16" (mixed: bf16 GEMM inputs, fp32 elsewhere)
-                          // | "auto" (bf16 where the CPU has it; resolve_precision)
+  ops::Precision precision = ops::Precision::Fp32;  // fp32 | bf16 | auto (tensor/precision.h);
+                                                   // resolve_precision makes it fp32 or bf16
   bool bucket = false;
   // The run itself (not recorded: may differ between a run and its resumption).
   long max_steps = 0;  // 0 = no limit; otherwise stop after this many updates (then validate/save)
@@ -53,7 +55,8 @@ enum class OnResume { Fixed, Changeable, Run };
 
 using Member =
     std::variant<int TrainOptions::*, long TrainOptions::*, float TrainOptions::*,
-                 bool TrainOptions::*, std::string TrainOptions::*, std::uint64_t TrainOptions::*>;
+                 bool TrainOptions::*, std::string TrainOptions::*, std::uint64_t TrainOptions::*,
+                 ops::Precision TrainOptions::*>;
 struct OptionSpec {
   const char* key;  // JSON key; the flag is --key with '_' as '-'
   Member member;
@@ -71,8 +74,10 @@ nlohmann::json recorded_options(const TrainOptions& o);
 // --resume: options left at their defaults take the run's values; a Fixed option given with
 // another value is an error; a Changeable one wins with a note (returned, one per line).
 std::string merge_saved_options(TrainOptions& o, const nlohmann::json& saved);
-// --precision auto: bf16 where this CPU has bf16 GEMMs, else fp32; returns a line saying which
-// ("" when the precision was not auto). A run records "auto", so each resumption chooses anew.
+// The precision training runs at (ops::resolve), set in o: fp32, or bf16 where this CPU has bf16
+// GEMMs; auto chooses and returns a line saying which ("" otherwise). Throws nmt::Error (one
+// line) for bf16 on a CPU without it and for int8. Called before any file is read or written; a
+// run records the precision asked for ("auto"), so each resumption chooses anew.
 std::string resolve_precision(TrainOptions& o);
 // One-line errors for values out of range (e.g. "--dropout must be in [0, 1)").
 void validate(const TrainOptions& o);

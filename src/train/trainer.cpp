@@ -144,9 +144,9 @@ void Run::open() {
   // --threads is per rank; by default the ranks on one host share its default thread count.
   if (opt_.defaulted.count("threads")) opt_.threads = comm_.threads_per_rank(opt_.threads);
   ops::set_threads(opt_.threads);
-  if (comm_.root()) check_writable(out_);
-  options_ = recorded_options(opt_);
+  options_ = recorded_options(opt_);  // as asked: "auto" stays auto
   if (const std::string line = resolve_precision(opt_); !line.empty()) say(line);
+  if (comm_.root()) check_writable(out_);
   rng_.reseed(opt_.seed ^ 0x5eed5eedULL);
 }
 

@@ -30,7 +30,7 @@ double Updater::backward(const text::Batch& batch, Rng& rng, const TrainOptions&
   graph_.set_output_dropout(opt.out_dropout);
   // Mixed precision for this forward and backward only (validation stays fp32).
   std::optional<ops::Bf16GemmScope> bf16;
-  if (opt.precision == "bf16") {
+  if (opt.precision == ops::Precision::Bf16) {
     if (!bf16_) bf16_.emplace(m_.params.data(), m_.params.size());
     bf16.emplace(*bf16_);
   }
