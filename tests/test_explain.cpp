@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <cmath>
 #include <sstream>
 
 #include "model/checkpoint.h"
@@ -183,4 +185,52 @@ TEST(Explain, MissingModelIsAnError) {
   const auto r = run_explain("--model tests/golden/no_such_model");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "nmt: error: tests/golden/no_such_model: not a model directory\n");
+}
+
+// `nmt explain` renders a trace of the translator's own forward pass (viz/explain.cpp); before
+// that it recomputed the pass by hand. Its output equals the hand-wired version's, kept in
+// tests/golden/explain_*.txt: the same text, and every number the same to its printed digits
+// (within 1e-6 absolute or 1e-3 relative: the kernel's fast tanh and the translator's
+// longest-first batch order move the last printed digit of a few values).
+namespace {
+
+void expect_same_numbers(const std::string& got, const std::string& want) {
+  const std::regex number(R"([-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?)");
+  auto split = [&](const std::string& s, std::vector<double>& nums) {
+    std::string text;
+    std::size_t at = 0;
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), number); it != std::sregex_iterator();
+         ++it) {
+      text += s.substr(at, it->position() - at) + "#";
+      nums.push_back(std::stod(it->str()));
+      at = it->position() + it->length();
+    }
+    return text + s.substr(at);
+  };
+  std::vector<double> g, w;
+  const std::string gt = split(got, g), wt = split(want, w);
+  ASSERT_EQ(gt, wt) << "the text around the numbers differs";
+  ASSERT_EQ(g.size(), w.size());
+  for (std::size_t i = 0; i < g.size(); ++i)
+    EXPECT_TRUE(std::fabs(g[i] - w[i]) <= 1e-6 || std::fabs(g[i] - w[i]) <= 1e-3 * std::fabs(w[i]))
+        << "number " << i << ": " << g[i] << " vs " << w[i];
+}
+
+std::string with_repo(std::string s) {
+  const std::string repo = std::string(NMT_SOURCE_DIR) + "/";
+  for (std::size_t at; (at = s.find("<repo>/")) != std::string::npos;) s.replace(at, 7, repo);
+  return s;
+}
+
+}  // namespace
+
+TEST(Explain, TraceGivesTheHandWiredNumbers) {
+  for (const auto& [args, golden] : std::vector<std::pair<std::string, std::string>>{
+           {"--threads 1", "explain_seed.txt"},
+           {"--threads 1 --model tests/golden/tiny_ckpt", "explain_tiny.txt"}}) {
+    SCOPED_TRACE(args);
+    const Result r = run_explain(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    expect_same_numbers(r.out, with_repo(slurp(std::string(NMT_SOURCE_DIR) + "/tests/golden/" + golden)));
+  }
 }

@@ -39,11 +39,11 @@ Translator::Translator(const model::Model& m, Precision p)
       enc_mats_(model::EncoderMatrices::of(m.config, m.w, precision_)),
       mats_(model::DecoderMatrices::of(m.config, m.w, precision_)) {}
 
-void Translator::step(int n, const int* cols, const int* y, const float* s, float* s_new,
+void Translator::step(int t, int n, const int* cols, const int* y, const float* s, float* s_new,
                       float* attn, float* logits) {
   const auto& c = m_.config;
   const int E = c.emb_dim, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim;
-  const model::DecoderStepBuffers buf{grow(q_, (std::size_t)n * D),
+  model::DecoderStepBuffers buf{grow(q_, (std::size_t)n * D),
                                       attn,
                                       grow(ctx_, (std::size_t)n * C),
                                       grow(x_, (std::size_t)n * (E + C)),
@@ -52,11 +52,16 @@ void Translator::step(int n, const int* cols, const int* y, const float* s, floa
                                       grow(cache_, (std::size_t)n * 4 * D),
                                       grow(out_, (std::size_t)n * (D + C + E)),
                                       logits};
+  if (trace_ && trace_->wants_energies()) {
+    buf.energy = grow(energy_, (std::size_t)n * enc_.S * D);
+    buf.scores = grow(scores_, (std::size_t)n * enc_.S);
+  }
   model::decoder_step(c, m_.w, enc_, n, cols, y, nullptr, s, s_new, buf, mats_);
+  if (trace_) trace_->step({t, n, cols, y, s, s_new, &buf});
 }
 
 std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>>& src,
-                                              const DecodeOptions& opt) {
+                                              const DecodeOptions& opt, TraceSink* trace) {
   const int B = (int)src.size();
   if (B == 0) return {};
   int S = 0;
@@ -75,7 +80,10 @@ std::vector<Hypothesis> Translator::translate(const std::vector<std::vector<int>
   }
   enc_.set_input(S, B, ids.data(), len.data());
   enc_.forward(m_.config, m_.w, 0.0f, nullptr, &enc_mats_);
+  trace_ = trace;
+  if (trace_) trace_->encoder(enc_, order);
   auto sorted = opt.beam <= 1 ? greedy(B, opt) : beam_search(B, opt);
+  trace_ = nullptr;
   std::vector<Hypothesis> hyps(B);
   for (int i = 0; i < B; ++i) hyps[order[i]] = std::move(sorted[i]);
   return hyps;
@@ -92,7 +100,7 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
       logits((std::size_t)B * V);
   int n = B;
   for (int t = 0; n > 0; ++t) {
-    step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
+    step(t, n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
     layers::argmax_rows(n, V, logits.data(), tok.data());
 #pragma omp parallel for schedule(static) if (n >= 4)
     for (int i = 0; i < n; ++i) lse[i] = log_sum_exp(logits.data() + (std::size_t)i * V, V);
@@ -151,7 +159,7 @@ std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt)
     grow(s_new, (std::size_t)n * D);
     grow(attn, (std::size_t)n * S);
     grow(logits, (std::size_t)n * V);
-    step(n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
+    step(t, n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
     std::vector<int> new_cols, new_y;
     std::vector<float> next_s;
     for (int b = 0; b < B; ++b) {

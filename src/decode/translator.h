@@ -6,6 +6,7 @@
 
 #include "model/checkpoint.h"
 #include "decode/options.h"
+#include "decode/trace.h"
 #include "model/seq2seq.h"
 #include "tensor/weight.h"
 
@@ -36,16 +37,17 @@ class Translator {
  public:
   explicit Translator(const model::Model& m, Precision p = Precision::Fp32);
   Precision precision() const { return precision_; }  // the effective one (never auto)
-  // src: framed ids (<sos> ... <eos>) per sentence; returns one hypothesis per sentence.
+  // src: framed ids (<sos> ... <eos>) per sentence; returns one hypothesis per sentence. A trace
+  // (if given) sees the encoder and every decoder step as computed.
   std::vector<Hypothesis> translate(const std::vector<std::vector<int>>& src,
-                                    const DecodeOptions& opt);
+                                    const DecodeOptions& opt, TraceSink* trace = nullptr);
   const model::Encoder& encoder() const { return enc_; }
 
  private:
-  // One decoder step for n rows: row i continues state s[i] from token y[i], reading source
+  // Decoder step t for n rows: row i continues state s[i] from token y[i], reading source
   // column cols[i]. Writes the new state into s_new, attention [n,S] and logits [n,Vt].
-  void step(int n, const int* cols, const int* y, const float* s, float* s_new, float* attn,
-            float* logits);
+  void step(int t, int n, const int* cols, const int* y, const float* s, float* s_new,
+            float* attn, float* logits);
   std::vector<Hypothesis> greedy(int B, const DecodeOptions& opt);
   std::vector<Hypothesis> beam_search(int B, const DecodeOptions& opt);
 
@@ -55,7 +57,8 @@ class Translator {
   model::EncoderMatrices enc_mats_;
   model::DecoderMatrices mats_;
   model::Encoder enc_;
-  std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_;
+  std::vector<float> q_, ctx_, x_, gi_, gh_, out_, cache_, energy_, scores_;
+  TraceSink* trace_ = nullptr;  // during translate() only
 };
 
 // Tokenizes, encodes, translates and detokenizes lines of text (empty lines give empty output).

@@ -115,9 +115,29 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
   }
 }
 
+// The energies and scores of one row of attention_forward, as it computes them.
+static void trace_attention(int row, int b, int len, int S, int B, int D, const float* qb,
+                            const float* keys, const float* v, float* energy, float* scores) {
+  for (int j = 0; j < S; ++j) {
+    float* e = energy ? energy + ((std::size_t)row * S + j) * D : nullptr;
+    if (j >= len) {
+      if (e) std::memset(e, 0, sizeof(float) * D);
+      if (scores) scores[(std::size_t)row * S + j] = -std::numeric_limits<float>::infinity();
+      continue;
+    }
+    const float* kj = keys + ((std::size_t)j * B + b) * D;
+    float score = 0.0f;
+#pragma omp simd reduction(+ : score)
+    for (int k = 0; k < D; ++k) score += fast_tanh(kj[k] + qb[k]) * v[k];
+    if (scores) scores[(std::size_t)row * S + j] = score;
+    if (e)
+      for (int k = 0; k < D; ++k) e[k] = fast_tanh(kj[k] + qb[k]);
+  }
+}
+
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
                        const float* values, const float* v, const int* src_len, float* attn,
-                       float* ctx, const int* cols) {
+                       float* ctx, const int* cols, float* energy, float* scores) {
 #pragma omp parallel for schedule(static) if (n * S * D >= 65536)
   for (int row = 0; row < n; ++row) {
     const int b = cols ? cols[row] : row;
@@ -141,6 +161,7 @@ void attention_forward(int n, int S, int B, int D, int C, const float* q, const 
     const float inv = 1.0f / total;
     for (int j = 0; j < len; ++j) a[j] *= inv;
     for (int j = len; j < S; ++j) a[j] = 0.0f;
+    if (energy || scores) trace_attention(row, b, len, S, B, D, qb, keys, v, energy, scores);
     float* cb = ctx + (std::size_t)row * C;
     std::memset(cb, 0, sizeof(float) * C);
     for (int j = 0; j < len; ++j) {

@@ -36,9 +36,12 @@ void gru_cell_backward(int n, int H, const float* dh_out, const float* h_prev, c
 // score_j = tanh(keys_j + q)·v, masked to j < src_len[b]; attn[n,S] softmax weights
 // (0 beyond src_len), ctx[n,C] = sum_j attn_j values_j.
 // Row b reads source column cols[b] (cols == null: column b), as beams and compacted batches do.
+// A trace (decode/trace.h) also gets what the kernel otherwise does not keep: energy[n,S,D] =
+// tanh(keys_j + q) and scores[n,S] (-inf beyond src_len; energies there 0), when not null.
 void attention_forward(int n, int S, int B, int D, int C, const float* q, const float* keys,
                        const float* values, const float* v, const int* src_len, float* attn,
-                       float* ctx, const int* cols = nullptr);
+                       float* ctx, const int* cols = nullptr, float* energy = nullptr,
+                       float* scores = nullptr);
 // Given dctx[n,C] and the forward's q, keys and attn: dq[n,D] (overwritten), dkeys[S,B,D] +=,
 // dvalues[S,B,C] +=, dv[D] +=.
 void attention_backward(int n, int S, int B, int D, int C, const float* dctx, const float* q,

@@ -205,7 +205,7 @@ void decoder_step(const ModelConfig& c, const Weights& w, const Encoder& enc, in
   // Attention on the previous state: q = W_s s (W_s = first D columns of W_att).
   mats.att_ws.linear(n, s_prev, D, nullptr, b.q, D);
   layers::attention_forward(n, enc.S, enc.B, D, C, b.q, enc.keys.data(), enc.outputs.data(),
-                            w.att_v, enc.len.data(), b.attn, b.ctx, cols);
+                            w.att_v, enc.len.data(), b.attn, b.ctx, cols, b.energy, b.scores);
   layers::embedding_forward(n, E, y, w.dec_emb, drop, b.x, XI);
   for (int i = 0; i < n; ++i) {
     const float* ctx = b.ctx + (std::size_t)i * C;

@@ -79,6 +79,9 @@ struct DecoderStepBuffers {
   float* cache;   // [n,4D] GRU gates for the backward
   float* out;     // [n,D+2H+E] fc_out input [s_new ; w ; emb]
   float* logits;  // [n,Vt]
+  // Traces only (decode/trace.h), else null: the attention energies [n,S,D] and scores [n,S].
+  float* energy = nullptr;
+  float* scores = nullptr;
 };
 
 // One decoder step (design §2) for n rows: row i continues state s_prev[i] from token y[i]

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "decode/translator.h"
 #include "model/seq2seq.h"
 
 namespace nmt::viz {
@@ -27,11 +28,72 @@ json stage(const std::string& name, const std::string& title, std::vector<long> 
   return {{"name", name}, {"title", title}, {"shape", shape}};
 }
 
+// The encoder's tensors and each decoder step's, as JSON, from the trace of one sentence.
+class WalkTrace : public decode::TraceSink {
+ public:
+  WalkTrace(const model::Model& m, const std::vector<std::string>& src_tokens)
+      : m_(m), src_tokens_(src_tokens) {}
+  void encoder(const model::Encoder& enc, const std::vector<int>&) override {
+    const auto& c = m_.config;
+    const int S = enc.S, E = c.emb_dim, H = c.enc_hid_dim, C = 2 * H, D = c.dec_hid_dim;
+    json emb = stage("embedded", "embeddings X = Emb_src[src]", {S, 1, E});
+    json hs = stage("encoder_outputs", "encoder outputs Hs = [h_fwd ; h_bwd]", {S, 1, C});
+    emb["rows"] = json::array();
+    hs["rows"] = json::array();
+    for (int t = 0; t < S; ++t) {
+      emb["rows"].push_back(
+          {{"token", src_tokens_[t]}, {"x", vec(enc.X.data() + (std::size_t)t * E, E)}});
+      const float* h = enc.outputs.data() + (std::size_t)t * C;
+      hs["rows"].push_back({{"token", src_tokens_[t]}, {"fwd", vec(h, H)}, {"bwd", vec(h + H, H)}});
+    }
+    json hn = stage("h_n", "final states: forward after the last token, backward after the first",
+                    {2, 1, H});
+    hn["fwd"] = vec(enc.hcat.data(), H);
+    hn["bwd"] = vec(enc.hcat.data() + H, H);
+    json s0 =
+        stage("s0", "decoder initial state s0 = tanh(W_fc [h_n fwd ; h_n bwd] + b_fc)", {1, D});
+    s0["s"] = vec(enc.s0.data(), D);
+    encoder_stages = {emb, hs, hn, s0};
+    S_ = S;
+  }
+  void step(const decode::StepTrace& s) override {
+    const auto& c = m_.config;
+    const int V = c.trg_vocab_size, D = c.dec_hid_dim, C = 2 * c.enc_hid_dim;
+    const float* logits = s.buf->logits;
+    const float mx = *std::max_element(logits, logits + V);
+    double z = 0;
+    for (int k = 0; k < V; ++k) z += std::exp((double)logits[k] - mx);
+    std::vector<int> top(V);
+    for (int k = 0; k < V; ++k) top[k] = k;
+    std::partial_sort(top.begin(), top.begin() + std::min(kTop, V), top.end(), [&](int a, int b) {
+      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
+    json preds = json::array();
+    for (int k = 0; k < std::min(kTop, V); ++k)
+      preds.push_back({{"token", m_.trg_vocab.token(top[k])},
+                       {"logit", logits[top[k]]},
+                       {"p", std::exp((double)logits[top[k]] - mx) / z}});
+    steps.push_back({{"t", s.t},
+                     {"input", m_.trg_vocab.token(s.y[0])},
+                     {"query", vec(s.buf->q, D)},
+                     {"attention", std::vector<float>(s.buf->attn, s.buf->attn + S_)},
+                     {"context", vec(s.buf->ctx, C)},
+                     {"state", vec(s.s_new, D)},
+                     {"top", preds},
+                     {"output", m_.trg_vocab.token(top[0])}});
+  }
+  json encoder_stages = json::array(), steps = json::array();
+
+ private:
+  const model::Model& m_;
+  const std::vector<std::string>& src_tokens_;
+  int S_ = 0;
+};
+
 }  // namespace
 
 json walkthrough(const model::Model& m, const std::string& sentence, int max_len) {
   const auto& c = m.config;
-  const auto& w = m.w;
   const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, C = 2 * H;
   const int V = c.trg_vocab_size;
   auto toks = m.src_codec->tokenize(sentence);
@@ -53,78 +115,22 @@ json walkthrough(const model::Model& m, const std::string& sentence, int max_len
                 {"parameters", model::parameter_count(c)}}},
               {"src_tokens", src_tokens},
               {"src_ids", ids}};
-  json stages = json::array();
 
-  // Encoder (B = 1, dropout off as when translating).
-  model::Encoder enc;
-  enc.set_input(S, 1, ids.data(), &S);
-  enc.forward(c, w, 0.0f, nullptr);
-  json emb = stage("embedded", "embeddings X = Emb_src[src]", {S, 1, E});
-  json hs = stage("encoder_outputs", "encoder outputs Hs = [h_fwd ; h_bwd]", {S, 1, C});
-  emb["rows"] = json::array();
-  hs["rows"] = json::array();
-  for (int t = 0; t < S; ++t) {
-    emb["rows"].push_back(
-        {{"token", src_tokens[t]}, {"x", vec(enc.X.data() + (std::size_t)t * E, E)}});
-    const float* h = enc.outputs.data() + (std::size_t)t * C;
-    hs["rows"].push_back({{"token", src_tokens[t]}, {"fwd", vec(h, H)}, {"bwd", vec(h + H, H)}});
-  }
-  stages.push_back(emb);
-  stages.push_back(hs);
-  json hn = stage("h_n", "final states: forward after the last token, backward after the first",
-                  {2, 1, H});
-  hn["fwd"] = vec(enc.hcat.data(), H);
-  hn["bwd"] = vec(enc.hcat.data() + H, H);
-  stages.push_back(hn);
-  json s0 = stage("s0", "decoder initial state s0 = tanh(W_fc [h_n fwd ; h_n bwd] + b_fc)", {1, D});
-  s0["s"] = vec(enc.s0.data(), D);
-  stages.push_back(s0);
-  out["encoder"] = stages;
-
-  // Greedy decoding, one step at a time, with the shared decoder step.
-  std::vector<float> q(D), attn(S), ctx(C), x(E + C), gi(3 * D), gh(3 * D), cache(4 * D),
-      o(D + C + E), logits(V), s(enc.s0.begin(), enc.s0.begin() + D), s_new(D);
-  const model::DecoderStepBuffers buf{q.data(),  attn.data(),  ctx.data(), x.data(),     gi.data(),
-                                      gh.data(), cache.data(), o.data(),   logits.data()};
-  json steps = json::array();
-  std::vector<std::string> out_tokens;
-  int y = text::SOS;
-  const auto mats = model::DecoderMatrices::of(c, w);
-  for (int t = 0; t <= max_len; ++t) {
-    model::decoder_step(c, w, enc, 1, nullptr, &y, nullptr, s.data(), s_new.data(), buf, mats);
-    const float mx = *std::max_element(logits.begin(), logits.end());
-    double z = 0;
-    for (float l : logits) z += std::exp((double)l - mx);
-    std::vector<int> top(V);
-    for (int k = 0; k < V; ++k) top[k] = k;
-    std::partial_sort(top.begin(), top.begin() + std::min(kTop, V), top.end(), [&](int a, int b) {
-      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-    });
-    json preds = json::array();
-    for (int k = 0; k < std::min(kTop, V); ++k)
-      preds.push_back({{"token", m.trg_vocab.token(top[k])},
-                       {"logit", logits[top[k]]},
-                       {"p", std::exp((double)logits[top[k]] - mx) / z}});
-    const int next = top[0];
-    steps.push_back({{"t", t},
-                     {"input", m.trg_vocab.token(y)},
-                     {"query", vec(q.data(), D)},
-                     {"attention", attn},
-                     {"context", vec(ctx.data(), C)},
-                     {"state", vec(s_new.data(), D)},
-                     {"top", preds},
-                     {"output", m.trg_vocab.token(next)}});
-    s = s_new;
-    if (next == text::EOS) break;
-    out_tokens.push_back(m.trg_vocab.token(next));
-    y = next;
-  }
-  out["steps"] = steps;
+  // The translator's own greedy search over the sentence, traced (B = 1, dropout off).
+  decode::Translator tr(m);
+  WalkTrace trace(m, src_tokens);
+  decode::DecodeOptions greedy;
+  greedy.max_len = max_len;
+  const auto hyp = tr.translate({ids}, greedy, &trace).at(0);
+  out["encoder"] = trace.encoder_stages;
+  out["steps"] = trace.steps;
   out["shapes"] = {{"query", {1, D}},
                    {"attention", {1, S}},
                    {"context", {1, C}},
                    {"state", {1, D}},
                    {"logits", {1, V}}};
+  std::vector<std::string> out_tokens;
+  for (int id : hyp.ids) out_tokens.push_back(m.trg_vocab.token(id));
   out["translation"] = m.trg_codec->detokenize(out_tokens);
   return out;
 }
