@@ -281,14 +281,6 @@ inline void fuzz_corpus(const std::uint8_t* data, std::size_t size) {
 // fuzz_safetensors: the bytes as a .safetensors file; every tensor read back and checked
 // against the file; load_params with the tiny checkpoint's configuration.
 
-inline std::size_t safetensors_dtype_size(const std::string& dtype) {
-  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
-  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
-  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
-  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL") return 1;
-  return 0;
-}
-
 // The configuration the fuzz corpus's tiny_ckpt_* seeds were cut from (tests/golden/tiny_ckpt
 // before it was regenerated with distinct sizes): vocab 40/30, emb 8, hid 12.
 inline model::ModelConfig tiny_config() {
@@ -320,7 +312,7 @@ inline void fuzz_safetensors(const std::uint8_t* data, std::size_t size) {
       NMT_FUZZ_CHECK(v.begin <= v.end && v.end <= payload.size(),
                      "tensor '" + name + "' lies outside the data section");
       // The byte range must hold exactly prod(shape) elements (computed without overflow).
-      const std::size_t es = safetensors_dtype_size(v.dtype);
+      const std::size_t es = model::dtype_size(v.dtype);
       NMT_FUZZ_CHECK(es != 0, "tensor '" + name + "' has unknown dtype " + escaped(v.dtype));
       // 128-bit product, capped at 2^65 ("too big"); a zero dimension makes it 0 regardless.
       unsigned __int128 want = es;

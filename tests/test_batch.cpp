@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "text/batch.h"
+#include "data/corpus.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
 #include "text/vocab.h"
@@ -46,8 +47,8 @@ std::vector<std::size_t> flatten(const Plan& plan) {
 // Design §1 / the seed: a batch of 8 sentences is a [S, 8] matrix, first row all <sos> (2),
 // each column one sentence closed by <eos> (3) and padded with <pad> (1).
 TEST(Batch, SeedPictureOnRealTrainingSentences) {
-  const auto corpus = read_parallel(split_path("data/multi30k", "train", "de"),
-                                    split_path("data/multi30k", "train", "en"));
+  const auto corpus = read_parallel(data::split_path("data/multi30k", "train", "de"),
+                                    data::split_path("data/multi30k", "train", "en"));
   std::vector<std::vector<std::string>> de_tok, en_tok;
   for (std::size_t i = 0; i < corpus.src.size(); ++i) {
     de_tok.push_back(tokenize(corpus.src[i], Lang::De));

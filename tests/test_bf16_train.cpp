@@ -12,7 +12,8 @@
 #include "tensor/ops.h"
 #include "test_util.h"
 #include "text/batch.h"
-#include "train/data.h"
+#include "data/corpus.h"
+#include "train/presets.h"
 #include "train/updater.h"
 
 namespace nmt::testing {
@@ -131,12 +132,12 @@ TEST(GemmBf16, WeightsAreConvertedOncePerUpdate) {
 // A small real model and 64 Multi30k pairs; sizes large enough for the bf16 path.
 struct SmallRun {
   model::Model m;
-  train::EncodedCorpus data;
+  data::EncodedCorpus data;
   std::vector<std::vector<std::size_t>> batches;
 };
 
 SmallRun small_run() {
-  const auto pc = train::read_split(repo_path("data/multi30k"), "train", 2000);
+  const auto pc = data::read_split(repo_path("data/multi30k"), "train", 2000);
   SmallRun s;
   model::ModelConfig c;
   s.m = train::seed_model(pc, 42);
@@ -146,7 +147,7 @@ SmallRun small_run() {
   c.dec_hid_dim = 128;
   s.m = model::Model::create(c, s.m.src_vocab, s.m.trg_vocab, 42);
   s.data =
-      train::encode_corpus(pc, *s.m.src_codec, *s.m.trg_codec, s.m.src_vocab, s.m.trg_vocab, 100);
+      data::encode_corpus(pc, *s.m.src_codec, *s.m.trg_codec, s.m.src_vocab, s.m.trg_vocab, 100);
   std::vector<int> lengths(s.data.src.size());
   for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)s.data.src[i].size();
   s.batches = text::plan_batches(lengths, {64, true, false, 7}, 0);

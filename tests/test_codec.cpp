@@ -6,7 +6,7 @@
 #include "test_util.h"
 #include "text/codec.h"
 #include "text/corpus.h"
-#include "train/data.h"
+#include "data/corpus.h"
 
 using namespace nmt;
 using namespace nmt::testing;
@@ -39,7 +39,7 @@ std::string squeeze_spaces(const std::string& s) {
 const std::string& spm_model() {
   static TempDir dir;
   static const std::string path = [] {
-    const auto pc = train::read_split(repo_path("data/multi30k"), "train", 3000);
+    const auto pc = data::read_split(repo_path("data/multi30k"), "train", 3000);
     std::vector<std::string> text = pc.src;
     text.insert(text.end(), pc.trg.begin(), pc.trg.end());
     const std::string p = dir / "spm.model";
@@ -62,7 +62,7 @@ TEST(Spm, RoundTripsEveryBundledTestLine) {
   const auto codec = spm_codec();
   const auto vocab = *codec->own_vocab();
   for (const char* lang : {"de", "en"}) {
-    const auto lines = text::read_lines(text::split_path(repo_path("data/multi30k"), "test", lang));
+    const auto lines = text::read_lines(data::split_path(repo_path("data/multi30k"), "test", lang));
     ASSERT_EQ(lines.size(), 1000u);
     int bad = 0, unk = 0;
     for (const auto& line : lines) {
@@ -100,7 +100,7 @@ TEST(Spm, KeepsCase) {
 
 TEST(Spm, SameDataGivesTheSameModel) {
   TempDir tmp;
-  const auto pc = train::read_split(repo_path("data/multi30k"), "val");
+  const auto pc = data::read_split(repo_path("data/multi30k"), "val");
   for (const char* type : {"unigram", "bpe"}) {
     SCOPED_TRACE(type);
     text::train_spm(pc.src, {500, type, 7, 2}, tmp / "a.model");
@@ -111,7 +111,7 @@ TEST(Spm, SameDataGivesTheSameModel) {
 
 TEST(Spm, ClearErrors) {
   TempDir tmp;
-  const auto pc = train::read_split(repo_path("data/multi30k"), "val", 20);
+  const auto pc = data::read_split(repo_path("data/multi30k"), "val", 20);
   expect_error(
       [&] {
         text::train_spm(pc.src, {50000, "unigram", 1, 1}, tmp / "m");

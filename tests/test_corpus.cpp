@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "data/corpus.h"
 #include "test_util.h"
 #include "text/corpus.h"
 
@@ -18,21 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The message of the nmt::Error that fn throws ("" and a test failure when it throws none).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nmt::Error";
-  return "";
-}
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class Corpus : public ::testing::Test {
  protected:
@@ -83,10 +69,10 @@ TEST(CorpusUtf8, ValidatesStrictly) {
 }
 
 TEST_F(Corpus, BundledSplitsHaveTheirSizes) {
-  EXPECT_EQ(read_lines(split_path("data/multi30k", "train", "de")).size(), 29000u);
-  EXPECT_EQ(read_lines(split_path("data/multi30k", "train", "en")).size(), 29000u);
-  EXPECT_EQ(read_lines(split_path("data/multi30k", "val", "de")).size(), 1014u);
-  EXPECT_EQ(read_lines(split_path("data/multi30k", "test", "en")).size(), 1000u);
+  EXPECT_EQ(read_lines(data::split_path("data/multi30k", "train", "de")).size(), 29000u);
+  EXPECT_EQ(read_lines(data::split_path("data/multi30k", "train", "en")).size(), 29000u);
+  EXPECT_EQ(read_lines(data::split_path("data/multi30k", "val", "de")).size(), 1014u);
+  EXPECT_EQ(read_lines(data::split_path("data/multi30k", "test", "en")).size(), 1000u);
   const auto de = read_lines("data/multi30k/train.de.gz");
   const auto en = read_lines("data/multi30k/train.en.gz");
   EXPECT_EQ(de[0], "Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.");
@@ -122,12 +108,12 @@ TEST_F(Corpus, LineEndings) {
 
 TEST_F(Corpus, MissingFileOrDirectory) {
   const std::string missing = (dir_ / "nope.de.gz").string();
-  EXPECT_EQ(error_of([&] { read_lines(missing); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(missing); }),
             missing + ": cannot open (No such file or directory)");
-  EXPECT_EQ(error_of([&] { read_lines(dir_.string()); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(dir_.string()); }),
             dir_.string() + ": cannot open (Is a directory)");
   const std::string ok = write("ok.en", "a\n");
-  const std::string msg = error_of([&] { read_parallel(missing, ok); });
+  const std::string msg = nmt::testing::error_of([&] { read_parallel(missing, ok); });
   EXPECT_NE(msg.find(missing + ": cannot open"), std::string::npos) << msg;
 }
 
@@ -135,7 +121,7 @@ TEST_F(Corpus, InvalidUtf8NamesFileLineAndColumn) {
   const std::string p = write("bad.de",
                               "gut\nab\xff"
                               "cd\n");
-  EXPECT_EQ(error_of([&] { read_lines(p); }), p + ":2: invalid UTF-8 (byte 0xff at column 3)");
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p); }), p + ":2: invalid UTF-8 (byte 0xff at column 3)");
 
   struct Bad {
     std::string bytes, detail;
@@ -152,53 +138,53 @@ TEST_F(Corpus, InvalidUtf8NamesFileLineAndColumn) {
   for (const auto& bad : kinds) {
     SCOPED_TRACE(bad.detail);
     const std::string path = write("kind", "fine line\n" + bad.bytes + "\n");
-    EXPECT_EQ(error_of([&] { read_lines(path); }), path + ":2: invalid UTF-8 (" + bad.detail + ")");
+    EXPECT_EQ(nmt::testing::error_of([&] { read_lines(path); }), path + ":2: invalid UTF-8 (" + bad.detail + ")");
   }
   // Inside a gzip file too, with the line number of the decompressed text.
   const std::string gz = write_gz("bad.gz", "a\nb\nc\xed\xbf\xbf\n");
-  EXPECT_EQ(error_of([&] { read_lines(gz); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(gz); }),
             gz + ":3: invalid UTF-8 (surrogate 0xed 0xbf 0xbf at column 2)");
 }
 
 TEST_F(Corpus, CorruptGzip) {
   std::string text;
   for (int i = 0; i < 2000; ++i) text += "Ein Mann mit Hut Nummer " + std::to_string(i) + ".\n";
-  const std::string good = read_bytes(write_gz("good.gz", text));
+  const std::string good = nmt::testing::read_file(write_gz("good.gz", text));
   ASSERT_GT(good.size(), 200u);
   ASSERT_EQ(read_lines(write("good_copy.gz", good)).size(), 2000u);
 
   std::string flipped = good;  // garbage in the deflate stream
   for (std::size_t i = 40; i < 80; ++i) flipped[i] = static_cast<char>(flipped[i] ^ 0x5a);
   const std::string p1 = write("flipped.gz", flipped);
-  EXPECT_EQ(error_of([&] { read_lines(p1); }).rfind(p1 + ": corrupt gzip (", 0), 0u);
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p1); }).rfind(p1 + ": corrupt gzip (", 0), 0u);
 
   const std::string p2 = write("truncated.gz", good.substr(0, good.size() / 2));
-  EXPECT_EQ(error_of([&] { read_lines(p2); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p2); }),
             p2 + ": corrupt gzip (unexpected end of file: truncated?)");
 
   std::string bad_crc = good;  // the CRC-32 is the 8th-to-last..5th-to-last byte
   bad_crc[bad_crc.size() - 8] = static_cast<char>(bad_crc[bad_crc.size() - 8] ^ 1);
   const std::string p3 = write("crc.gz", bad_crc);
-  EXPECT_EQ(error_of([&] { read_lines(p3); }), p3 + ": corrupt gzip (incorrect data check)");
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p3); }), p3 + ": corrupt gzip (incorrect data check)");
 
   const std::string p4 = write("header_only.gz", good.substr(0, 2));
-  EXPECT_EQ(error_of([&] { read_lines(p4); }).rfind(p4 + ": corrupt gzip (", 0), 0u);
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p4); }).rfind(p4 + ": corrupt gzip (", 0), 0u);
 
   const std::string p5 = write("trailing.gz", good + "junk");
-  EXPECT_EQ(error_of([&] { read_lines(p5); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_lines(p5); }),
             p5 + ": corrupt gzip (trailing garbage after compressed data)");
 }
 
 TEST_F(Corpus, ConcatenatedGzipMembers) {
-  const std::string a = read_bytes(write_gz("a.gz", "eins\nzwei\n"));
-  const std::string b = read_bytes(write_gz("b.gz", "drei\n"));
+  const std::string a = nmt::testing::read_file(write_gz("a.gz", "eins\nzwei\n"));
+  const std::string b = nmt::testing::read_file(write_gz("b.gz", "drei\n"));
   EXPECT_EQ(read_lines(write("ab.gz", a + b)), (std::vector<std::string>{"eins", "zwei", "drei"}));
 }
 
 TEST_F(Corpus, ParallelLineCountMismatch) {
   const std::string de = write("x.de", "a\nb\nc\n");
   const std::string en = write_gz("x.en.gz", "a\nb\n");
-  EXPECT_EQ(error_of([&] { read_parallel(de, en); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { read_parallel(de, en); }),
             "line counts differ: " + de + " has 3 lines, " + en + " has 2");
 }
 
@@ -212,21 +198,21 @@ TEST_F(Corpus, ParallelSkipsEmptyAndWhitespacePairs) {
 }
 
 TEST_F(Corpus, SplitPath) {
-  EXPECT_EQ(split_path("data/multi30k", "train", "de"), "data/multi30k/train.de.gz");
-  EXPECT_EQ(split_path("data/multi30k", "val", "en"), "data/multi30k/val.en.gz");
-  EXPECT_EQ(split_path("data/multi30k", "test", "de"), "data/multi30k/test_2016_flickr.de.gz");
+  EXPECT_EQ(data::split_path("data/multi30k", "train", "de"), "data/multi30k/train.de.gz");
+  EXPECT_EQ(data::split_path("data/multi30k", "val", "en"), "data/multi30k/val.en.gz");
+  EXPECT_EQ(data::split_path("data/multi30k", "test", "de"), "data/multi30k/test_2016_flickr.de.gz");
 
   const std::string d = dir_.string();
   write("train.de", "x\n");
-  EXPECT_EQ(split_path(d, "train", "de"), d + "/train.de");  // plain fallback
+  EXPECT_EQ(data::split_path(d, "train", "de"), d + "/train.de");  // plain fallback
   write("train.de.gz", "x\n");
-  EXPECT_EQ(split_path(d, "train", "de"), d + "/train.de.gz");  // .gz preferred
+  EXPECT_EQ(data::split_path(d, "train", "de"), d + "/train.de.gz");  // .gz preferred
   write("test_2016_flickr.en", "x\n");
-  EXPECT_EQ(split_path(d, "test", "en"), d + "/test_2016_flickr.en");
+  EXPECT_EQ(data::split_path(d, "test", "en"), d + "/test_2016_flickr.en");
 
-  EXPECT_EQ(error_of([&] { split_path(d, "val", "de"); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { data::split_path(d, "val", "de"); }),
             d + ": no val.de.gz or val.de for split 'val'");
-  EXPECT_EQ(error_of([&] { split_path(d, "dev", "de"); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { data::split_path(d, "dev", "de"); }),
             "unknown split 'dev' (expected train, val or test)");
 }
 

@@ -15,7 +15,8 @@
 
 #include "model/checkpoint.h"
 #include "model/params.h"
-#include "train/data.h"
+#include "data/corpus.h"
+#include "train/presets.h"
 
 using namespace nmt;
 using nlohmann::json;
@@ -57,7 +58,7 @@ struct Expected {
 const Expected& expected() {
   static const Expected e = [] {
     Expected x;
-    const auto pc = train::read_split(std::string(NMT_SOURCE_DIR) + "/data/multi30k", "train");
+    const auto pc = data::read_split(std::string(NMT_SOURCE_DIR) + "/data/multi30k", "train");
     const auto m = train::seed_model(pc, 1);
     x.Vs = m.src_vocab.size();
     x.Vt = m.trg_vocab.size();

@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "common/rng.h"
 #include "model/layers.h"
-#include "model/preset.h"
+#include "train/presets.h"
 #include "tensor/gemm_bf16.h"
 #include "test_util.h"
 #include "train/options.h"
@@ -106,8 +106,8 @@ TEST(Options, EachOptionOnceAndPresetsOnlyNameOptions) {
     EXPECT_TRUE(keys.insert(spec.key).second) << spec.key;
     EXPECT_TRUE(flags.insert(train::flag_of(spec.key)).second) << spec.key;
   }
-  for (const auto& name : model::preset_names())
-    for (const auto& [key, value] : model::preset(name).items())
+  for (const auto& name : train::preset_names())
+    for (const auto& [key, value] : train::preset(name).items())
       EXPECT_TRUE(keys.count(key)) << "preset " << name << " sets unknown option " << key;
   // The seed preset is design §2/§4, and what a default TrainOptions trains.
   const train::TrainOptions o;

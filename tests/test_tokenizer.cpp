@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "data/corpus.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
 
@@ -408,7 +409,7 @@ TEST(Tokenizer, WholeTrainingSet) {
   for (const char* code : {"de", "en"}) {
     SCOPED_TRACE(code);
     const Lang lang = lang_from_code(code);
-    const auto lines = read_lines(split_path("data/multi30k", "train", code));
+    const auto lines = read_lines(data::split_path("data/multi30k", "train", code));
     ASSERT_EQ(lines.size(), 29000u);
     std::size_t round_trips = 0, lossless = 0;
     for (const auto& line : lines) {

@@ -130,6 +130,17 @@ inline std::vector<std::string> files_ending(const std::string& dir, const std::
   return r;
 }
 
+// The message of the nmt::Error that fn throws ("" and a test failure when it throws none).
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const nmt::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected nmt::Error";
+  return "";
+}
+
 // Runs f, expecting an nmt::Error whose message contains every string of `needles`.
 // Returns the message (empty when nothing was thrown).
 template <typename F>

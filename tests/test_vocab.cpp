@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "data/corpus.h"
 #include "test_util.h"
 #include "text/corpus.h"
 #include "text/tokenizer.h"
@@ -22,16 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using Sentences = std::vector<std::vector<std::string>>;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nmt::Error";
-  return "";
-}
-
 std::vector<std::string> all_tokens(const Vocab& v) {
   std::vector<std::string> out;
   for (int i = 0; i < v.size(); ++i) out.push_back(v.token(i));
@@ -40,7 +31,7 @@ std::vector<std::string> all_tokens(const Vocab& v) {
 
 Sentences tokenized_train(const char* lang) {
   Sentences out;
-  for (const auto& line : read_lines(split_path("data/multi30k", "train", lang)))
+  for (const auto& line : read_lines(data::split_path("data/multi30k", "train", lang)))
     out.push_back(tokenize(line, lang_from_code(lang)));
   return out;
 }
@@ -121,29 +112,29 @@ TEST_F(VocabFile, SaveLoadRoundTripIsAtomic) {
 
 TEST_F(VocabFile, LoadRejectsBadFiles) {
   const std::string empty = write("empty", "");
-  EXPECT_EQ(error_of([&] { Vocab::load(empty); }), empty + ": empty vocabulary file");
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(empty); }), empty + ": empty vocabulary file");
 
   const std::string dup = write("dup", "<unk>\n<pad>\n<sos>\n<eos>\nhund\nkatze\nhund\n");
-  EXPECT_EQ(error_of([&] { Vocab::load(dup); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(dup); }),
             dup + ":7: duplicate token 'hund' (first at line 5)");
 
   const std::string order = write("order", "<pad>\n<unk>\n<sos>\n<eos>\nhund\n");
-  EXPECT_EQ(error_of([&] { Vocab::load(order); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(order); }),
             order + ":1: expected special token <unk> at id 0, found '<pad>'");
 
   const std::string nospecial = write("nospecial", "der\ndie\ndas\n.\n,\n");
-  EXPECT_EQ(error_of([&] { Vocab::load(nospecial); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(nospecial); }),
             nospecial + ":1: expected special token <unk> at id 0, found 'der'");
 
   const std::string short_file = write("short", "<unk>\n<pad>\n");
-  EXPECT_EQ(error_of([&] { Vocab::load(short_file); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(short_file); }),
             short_file + ": vocabulary has 2 lines, expected at least the 4 special tokens");
 
   const std::string blank = write("blank", "<unk>\n<pad>\n<sos>\n<eos>\n\nhund\n");
-  EXPECT_EQ(error_of([&] { Vocab::load(blank); }), blank + ":5: empty token");
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(blank); }), blank + ":5: empty token");
 
   const std::string missing = (dir_ / "missing").string();
-  EXPECT_EQ(error_of([&] { Vocab::load(missing); }),
+  EXPECT_EQ(nmt::testing::error_of([&] { Vocab::load(missing); }),
             missing + ": cannot open (No such file or directory)");
 }
 

@@ -14,7 +14,8 @@
 #include "tensor/cpu.h"
 #include "tensor/gemm_bf16.h"
 #include "tensor/ops.h"
-#include "train/data.h"
+#include "data/corpus.h"
+#include "train/presets.h"
 #include "train/trainer.h"
 
 namespace nmt::cli {
@@ -22,7 +23,7 @@ namespace nmt::cli {
 namespace {
 
 struct BenchOptions {
-  std::string data_dir = default_data_dir();
+  std::string data_dir = data::default_data_dir();
   int threads = decode::DecodingOptions{}.threads;
   int batch = 128;
   int warmup = 3;
@@ -45,7 +46,7 @@ double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
   using clock = std::chrono::steady_clock;
   model::Model m = train::seed_model(pc, 1234);
   const auto data =
-      train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
+      data::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
   std::vector<int> lengths(data.src.size());
   for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)data.src[i].size();
   const auto batches = text::plan_batches(lengths, {o.batch, true, false, 1234}, 0);
@@ -95,7 +96,7 @@ void run_bench(const BenchOptions& o) {
         ops::resolve(ops::parse_precision(name), ops::Workload::Training).used);
   ops::set_threads(o.threads);
   if (o.train) {
-    const auto pc = train::read_split(o.data_dir, "train");
+    const auto pc = data::read_split(o.data_dir, "train");
     std::map<std::string, double> speed;
     for (auto p : train_precisions) speed[ops::precision_name(p)] = bench_training(o, pc, p);
     if (speed.count("fp32") && speed.count("bf16"))
@@ -105,11 +106,11 @@ void run_bench(const BenchOptions& o) {
   // The seed model on the bundled train set's vocabularies translates when no --model is given.
   model::Model m;
   if (o.translate && o.model.empty())
-    m = train::seed_model(train::read_split(o.data_dir, "train"), 1234);
+    m = train::seed_model(data::read_split(o.data_dir, "train"), 1234);
   if (o.translate) {
     const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
     const model::Model& tm = o.model.empty() ? m : trained;
-    auto test = train::read_split(o.data_dir, "test", o.sentences);
+    auto test = data::read_split(o.data_dir, "test", o.sentences);
     auto measure = [&](const char* what, int beam, int batch, std::size_t count,
                        decode::Precision precision = decode::Precision::Fp32) {
       decode::Translator tr(tm, precision);

@@ -13,7 +13,7 @@
 #include "eval/score.h"
 #include "model/safetensors.h"
 #include "tensor/ops.h"
-#include "train/data.h"
+#include "data/corpus.h"
 
 namespace nmt::cli {
 
@@ -33,7 +33,7 @@ std::string join(const std::vector<std::string>& toks) {
 // The bundled test2016 file of a language (de, en); other languages need --src/--ref.
 std::string bundled_test(const std::string& lang) {
   try {
-    return text::split_path(default_data_dir(), "test", lang);
+    return data::split_path(data::default_data_dir(), "test", lang);
   } catch (const Error&) {
     throw Error("no bundled test set for language '" + lang + "': give --src FILE --ref FILE");
   }
@@ -53,7 +53,7 @@ void run_eval(const EvalOptions& o) {
   const auto pc = text::read_parallel(src_path, ref_path);
   if (pc.src.empty()) throw Error(src_path + ": no sentence pairs");
   const auto enc =
-      train::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
+      data::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
   const auto loss = eval::corpus_loss(m.config, m.w, enc.src, enc.trg, 128);
 
   decode::Translator tr(m, precision);

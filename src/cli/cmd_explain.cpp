@@ -10,7 +10,8 @@
 #include "model/checkpoint.h"
 #include "tensor/ops.h"
 #include "text/batch.h"
-#include "train/data.h"
+#include "data/corpus.h"
+#include "train/presets.h"
 #include "viz/explain.h"
 
 namespace nmt::cli {
@@ -28,7 +29,7 @@ struct ExplainOptions {
 
 void run_explain(const ExplainOptions& o) {
   ops::set_threads(o.threads);
-  const std::string data = o.data.empty() ? default_data_dir() : o.data;
+  const std::string data = o.data.empty() ? data::default_data_dir() : o.data;
   if (!o.model.empty() && !std::filesystem::is_directory(o.model))
     throw Error(o.model + ": not a model directory");
   // The model: a checkpoint, or the seed preset freshly initialised on the train vocabulary.
@@ -39,8 +40,8 @@ void run_explain(const ExplainOptions& o) {
     m = model::load_model(o.model);
     in.origin = "checkpoint " + o.model;
   }
-  const auto pc = train::read_split(data, "train", 0, o.model.empty() ? "de" : m.config.src_lang,
-                                    o.model.empty() ? "en" : m.config.trg_lang);
+  const auto pc = data::read_split(data, "train", 0, o.model.empty() ? data::kDefaultSrcLang : m.config.src_lang,
+                                    o.model.empty() ? data::kDefaultTrgLang : m.config.trg_lang);
   if ((int)pc.src.size() < kBatch)
     throw Error(data + ": the train split has fewer than " + std::to_string(kBatch) + " pairs");
   if (o.model.empty()) {
@@ -54,7 +55,7 @@ void run_explain(const ExplainOptions& o) {
   first.src.assign(pc.src.begin(), pc.src.begin() + kBatch);
   first.trg.assign(pc.trg.begin(), pc.trg.begin() + kBatch);
   const auto ids =
-      train::encode_corpus(first, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
+      data::encode_corpus(first, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 0);
   std::vector<std::size_t> idx(kBatch);
   for (int b = 0; b < kBatch; ++b) idx[b] = b;
   in.batch = text::make_batch(ids.src, ids.trg, idx);

@@ -5,8 +5,9 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "dist/comm.h"
-#include "model/preset.h"
+#include "data/corpus.h"
+#include "distributed/comm.h"
+#include "train/presets.h"
 #include "train/trainer.h"
 
 namespace nmt::cli {
@@ -63,7 +64,7 @@ bool run_training(const train::TrainOptions& opt) {
 
 void add_train(CLI::App& app) {
   auto opt = std::make_shared<train::TrainOptions>();
-  opt->data_dir = default_data_dir();
+  opt->data_dir = data::default_data_dir();
   auto* cmd = app.add_subcommand(
       "train", "Train a model on a parallel corpus (best checkpoint kept in --out)");
   for (const auto& spec : train::option_table()) add_table_option(cmd, *opt, spec);

@@ -14,7 +14,4 @@ void add_bench(CLI::App& app);
 void add_average(CLI::App& app);
 void add_serve(CLI::App& app);
 
-// Default --data directory: the bundled copy of Multi30k.
-std::string default_data_dir();
-
 }  // namespace nmt::cli

@@ -134,116 +134,162 @@ std::vector<Hypothesis> Translator::greedy(int B, const DecodeOptions& opt) {
   return hyps;
 }
 
-std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt) {
-  const int D = m_.config.dec_hid_dim, V = m_.config.trg_vocab_size, S = enc_.S, K = opt.beam;
+namespace {
+
+// The state of a beam search over B sentences: each sentence's live beams (each with the row of
+// its decoder state) and finished hypotheses, and the rows the next decoder step runs.
+class BeamState {
+ public:
+  BeamState(int B, int K, int D, int S, int V, const DecodeOptions& opt, const float* s0)
+      : cols(B), y(B, text::SOS), s(s0, s0 + (std::size_t)B * D), B_(B), K_(K), D_(D), S_(S),
+        V_(V), opt_(opt), alive_(B), done_(B) {
+    for (int b = 0; b < B; ++b) alive_[b].push_back({Hypothesis{}, b});
+    std::iota(cols.begin(), cols.end(), 0);
+  }
+  // Extends every live sentence by one step from the step's logits, attention and new states
+  // (rows as in cols/y/s), then keeps only the rows of beams still alive.
+  void advance(int t, const float* logits, const float* attn, const float* s_new) {
+    next_cols_.clear(), next_y_.clear(), next_s_.clear();
+    for (int b = 0; b < B_; ++b)
+      if (!alive_[b].empty()) extend(b, t, logits, attn, s_new);
+    compact();
+  }
+  int rows() const { return (int)cols.size(); }
+  // The best finished hypothesis of each sentence, with the nbest-1 runners-up.
+  std::vector<Hypothesis> results();
+  std::vector<int> cols, y;  // the next step's rows: encoder column and input token
+  std::vector<float> s;      // [rows, D] their states
+
+ private:
   struct Beam {
     Hypothesis h;
-    int row;  // row of its state in s
+    int row;  // row of its state
   };
-  std::vector<std::vector<Beam>> alive(B);
-  std::vector<std::vector<Hypothesis>> done(B);
-  for (int b = 0; b < B; ++b) alive[b].push_back({Hypothesis{}, b});
-  std::vector<int> cols(B), y(B, text::SOS);
-  std::iota(cols.begin(), cols.end(), 0);
-  std::vector<float> s(enc_.s0.begin(), enc_.s0.begin() + (std::size_t)B * D), s_new, attn, logits;
-  auto norm_score = [&](const Hypothesis& h) {
-    return h.log_prob / std::pow((float)(h.ids.size() + 1), opt.length_penalty);
-  };
-  int n = B;
   struct Cand {
     float score;
     int beam, tok;
   };
-  std::vector<Cand> cands;
-  for (int t = 0; n > 0; ++t) {
-    grow(s_new, (std::size_t)n * D);
-    grow(attn, (std::size_t)n * S);
-    grow(logits, (std::size_t)n * V);
-    step(t, n, cols.data(), y.data(), s.data(), s_new.data(), attn.data(), logits.data());
-    std::vector<int> new_cols, new_y;
-    std::vector<float> next_s;
-    for (int b = 0; b < B; ++b) {
-      auto& beams = alive[b];
-      if (beams.empty()) continue;
-      cands.clear();
-      for (int k = 0; k < (int)beams.size(); ++k) {
-        const float* l = logits.data() + (std::size_t)beams[k].row * V;
-        const float lse = log_sum_exp(l, V);
-        // The K best tokens of this beam (K small: a running insertion list).
-        std::vector<std::pair<float, int>> best;
-        for (int v = 0; v < V; ++v) {
-          if ((int)best.size() == K && l[v] <= best.back().first) continue;
-          auto it = std::upper_bound(best.begin(), best.end(), std::make_pair(l[v], v),
-                                     [](auto& a, auto& b) { return a.first > b.first; });
-          best.insert(it, {l[v], v});
-          if ((int)best.size() > K) best.pop_back();
-        }
-        for (auto& [lv, v] : best) cands.push_back({beams[k].h.log_prob + lv - lse, k, v});
-      }
-      std::stable_sort(cands.begin(), cands.end(),
-                       [](const Cand& a, const Cand& c) { return a.score > c.score; });
-      std::vector<Beam> next;
-      for (const auto& cd : cands) {
-        if ((int)next.size() == K) break;
-        const Beam& from = beams[cd.beam];
-        Hypothesis h = from.h;
-        h.log_prob = cd.score;
-        if (opt.keep_attention)
-          h.attention.insert(h.attention.end(), attn.begin() + (std::size_t)from.row * S,
-                             attn.begin() + (std::size_t)(from.row + 1) * S);
-        if (cd.tok == text::EOS) {
-          h.finished = true;
-          done[b].push_back(std::move(h));
-          if ((int)done[b].size() >= K) break;
-          continue;
-        }
-        if (t == opt.max_len) continue;  // out of length budget
-        h.ids.push_back(cd.tok);
-        next.push_back({std::move(h), (int)new_cols.size()});
-        new_cols.push_back(b);
-        new_y.push_back(cd.tok);
-        next_s.insert(next_s.end(), s_new.begin() + (std::size_t)from.row * D,
-                      s_new.begin() + (std::size_t)(from.row + 1) * D);
-      }
-      if ((int)done[b].size() >= K || next.empty()) {
-        // Finished. When nothing reached <eos> (length budget spent), the beams cut at
-        // max_len count instead.
-        if (done[b].empty())
-          for (auto& bm : beams) done[b].push_back(std::move(bm.h));
-        // Their rows stay in new_cols but are never read again (harmless, keeps indices simple).
-        next.clear();
-      }
-      beams = std::move(next);
+  void candidates(int b, const float* logits);
+  void extend(int b, int t, const float* logits, const float* attn, const float* s_new);
+  void compact();
+
+  const int B_, K_, D_, S_, V_;
+  const DecodeOptions& opt_;
+  std::vector<std::vector<Beam>> alive_;
+  std::vector<std::vector<Hypothesis>> done_;
+  std::vector<Cand> cands_;
+  std::vector<int> next_cols_, next_y_;
+  std::vector<float> next_s_;
+};
+
+// The K best continuations of each live beam of sentence b, best first (ties: earlier beam).
+void BeamState::candidates(int b, const float* logits) {
+  const auto& beams = alive_[b];
+  cands_.clear();
+  for (int k = 0; k < (int)beams.size(); ++k) {
+    const float* l = logits + (std::size_t)beams[k].row * V_;
+    const float lse = log_sum_exp(l, V_);
+    // The K best tokens of this beam (K small: a running insertion list).
+    std::vector<std::pair<float, int>> best;
+    for (int v = 0; v < V_; ++v) {
+      if ((int)best.size() == K_ && l[v] <= best.back().first) continue;
+      auto it = std::upper_bound(best.begin(), best.end(), std::make_pair(l[v], v),
+                                 [](auto& a, auto& c) { return a.first > c.first; });
+      best.insert(it, {l[v], v});
+      if ((int)best.size() > K_) best.pop_back();
     }
-    // Keep only rows of beams still alive (compaction).
-    std::vector<int> keep_cols, keep_y;
-    std::vector<float> keep_s;
-    for (int b = 0; b < B; ++b)
-      for (auto& bm : alive[b]) {
-        const int r = bm.row;
-        bm.row = (int)keep_cols.size();
-        keep_cols.push_back(new_cols[r]);
-        keep_y.push_back(new_y[r]);
-        keep_s.insert(keep_s.end(), next_s.begin() + (std::size_t)r * D,
-                      next_s.begin() + (std::size_t)(r + 1) * D);
-      }
-    cols = std::move(keep_cols);
-    y = std::move(keep_y);
-    s = std::move(keep_s);
-    n = (int)cols.size();
+    for (auto& [lv, v] : best) cands_.push_back({beams[k].h.log_prob + lv - lse, k, v});
   }
-  std::vector<Hypothesis> result(B);
-  for (int b = 0; b < B; ++b) {
-    auto& d = done[b];
+  std::stable_sort(cands_.begin(), cands_.end(),
+                   [](const Cand& a, const Cand& c) { return a.score > c.score; });
+}
+
+// Sentence b's next beams: the best K candidates; <eos> ones finish. The sentence is done when K
+// hypotheses finished or none continues (then, if none finished, the beams cut at max_len count).
+void BeamState::extend(int b, int t, const float* logits, const float* attn, const float* s_new) {
+  candidates(b, logits);
+  auto& beams = alive_[b];
+  auto& done = done_[b];
+  std::vector<Beam> next;
+  for (const auto& cd : cands_) {
+    if ((int)next.size() == K_) break;
+    const Beam& from = beams[cd.beam];
+    Hypothesis h = from.h;
+    h.log_prob = cd.score;
+    if (opt_.keep_attention)
+      h.attention.insert(h.attention.end(), attn + (std::size_t)from.row * S_,
+                         attn + (std::size_t)(from.row + 1) * S_);
+    if (cd.tok == text::EOS) {
+      h.finished = true;
+      done.push_back(std::move(h));
+      if ((int)done.size() >= K_) break;
+      continue;
+    }
+    if (t == opt_.max_len) continue;  // out of length budget
+    h.ids.push_back(cd.tok);
+    next.push_back({std::move(h), (int)next_cols_.size()});
+    next_cols_.push_back(b);
+    next_y_.push_back(cd.tok);
+    next_s_.insert(next_s_.end(), s_new + (std::size_t)from.row * D_,
+                   s_new + (std::size_t)(from.row + 1) * D_);
+  }
+  if ((int)done.size() >= K_ || next.empty()) {
+    if (done.empty())
+      for (auto& bm : beams) done.push_back(std::move(bm.h));
+    // Their rows stay in next_cols_ but are never read again (harmless, keeps indices simple).
+    next.clear();
+  }
+  beams = std::move(next);
+}
+
+// Keeps only the rows of beams still alive.
+void BeamState::compact() {
+  std::vector<int> keep_cols, keep_y;
+  std::vector<float> keep_s;
+  for (int b = 0; b < B_; ++b)
+    for (auto& bm : alive_[b]) {
+      const int r = bm.row;
+      bm.row = (int)keep_cols.size();
+      keep_cols.push_back(next_cols_[r]);
+      keep_y.push_back(next_y_[r]);
+      keep_s.insert(keep_s.end(), next_s_.begin() + (std::size_t)r * D_,
+                    next_s_.begin() + (std::size_t)(r + 1) * D_);
+    }
+  cols = std::move(keep_cols);
+  y = std::move(keep_y);
+  s = std::move(keep_s);
+}
+
+std::vector<Hypothesis> BeamState::results() {
+  std::vector<Hypothesis> result(B_);
+  for (int b = 0; b < B_; ++b) {
+    auto& d = done_[b];
     if (d.empty()) continue;
-    for (auto& h : d) h.score = norm_score(h);
+    for (auto& h : d) h.score = h.log_prob / std::pow((float)(h.ids.size() + 1), opt_.length_penalty);
     // Best first; ties keep the order they finished in (max_element took the first too).
     std::stable_sort(d.begin(), d.end(), [](auto& a, auto& c) { return a.score > c.score; });
     result[b] = std::move(d[0]);
-    for (std::size_t k = 1; k < d.size() && (int)k < opt.nbest; ++k)
+    for (std::size_t k = 1; k < d.size() && (int)k < opt_.nbest; ++k)
       result[b].alternatives.push_back(std::move(d[k]));
   }
   return result;
+}
+
+}  // namespace
+
+std::vector<Hypothesis> Translator::beam_search(int B, const DecodeOptions& opt) {
+  const int D = m_.config.dec_hid_dim, V = m_.config.trg_vocab_size, S = enc_.S;
+  BeamState st(B, opt.beam, D, S, V, opt, enc_.s0.data());
+  std::vector<float> s_new, attn, logits;
+  for (int t = 0; st.rows() > 0; ++t) {
+    const int n = st.rows();
+    grow(s_new, (std::size_t)n * D);
+    grow(attn, (std::size_t)n * S);
+    grow(logits, (std::size_t)n * V);
+    step(t, n, st.cols.data(), st.y.data(), st.s.data(), s_new.data(), attn.data(), logits.data());
+    st.advance(t, logits.data(), attn.data(), s_new.data());
+  }
+  return st.results();
 }
 
 std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& tr,

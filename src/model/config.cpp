@@ -4,18 +4,18 @@
 #include <limits>
 
 #include "common/error.h"
-#include "model/preset.h"
 
 namespace nmt::model {
 
+// The seed model (design §2): the one place its sizes are written (train/presets.cpp's seed
+// preset takes them from here).
 ModelConfig ModelConfig::seed(int src_vocab, int trg_vocab) {
-  const auto& p = preset("seed");
   ModelConfig c;
-  c.emb_dim = p.at("emb");
-  c.enc_hid_dim = p.at("enc_hid");
-  c.dec_hid_dim = p.at("dec_hid");
-  c.dropout = p.at("dropout");
-  c.lowercase = p.at("lowercase");
+  c.emb_dim = 256;
+  c.enc_hid_dim = 512;
+  c.dec_hid_dim = 512;
+  c.dropout = 0.5f;
+  c.lowercase = true;
   c.src_vocab_size = src_vocab;
   c.trg_vocab_size = trg_vocab;
   return c;

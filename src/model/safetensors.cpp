@@ -17,7 +17,7 @@
 
 namespace nmt::model {
 
-static std::size_t dtype_size(const std::string& dtype) {
+std::size_t dtype_size(const std::string& dtype) {
   if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
   if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
   if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;

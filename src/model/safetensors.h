@@ -8,6 +8,9 @@
 
 namespace nmt::model {
 
+// Bytes per element of a safetensors dtype ("F32" 4, "BF16" 2, "BOOL" 1, ...); 0 when unknown.
+std::size_t dtype_size(const std::string& dtype);
+
 struct TensorView {
   std::string dtype;  // "F32", "I32", ...
   std::vector<std::int64_t> shape;

@@ -57,7 +57,8 @@ struct EncoderMatrices {
 };
 
 // The decoder's four matrices as decoder_step multiplies them: W_s (the first D columns of
-// W_att; W_h makes the keys in the fp32 encoder), W_ih, W_hh and fc_out.
+// W_att; W_h, which makes the keys, is the encoder's: EncoderMatrices::att_wh), W_ih, W_hh and
+// fc_out. Both sets are made at the translator's precision (decode/translator.h).
 struct DecoderMatrices {
   ops::WeightMatrix att_ws, w_ih, w_hh, out_w;
   // The model's weights at precision p (fp32: views of w, no copy; the exact model).

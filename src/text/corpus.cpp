@@ -215,20 +215,4 @@ ParallelCorpus read_parallel(const std::string& src_path, const std::string& trg
   return corpus;
 }
 
-std::string split_path(const std::string& dir, const std::string& split, const std::string& lang) {
-  std::string name;
-  if (split == "train" || split == "val")
-    name = split;
-  else if (split == "test" || split == "test_2016_flickr")
-    name = "test_2016_flickr";
-  else
-    throw Error("unknown split '" + split + "' (expected train, val or test)");
-  const std::string base = (std::filesystem::path(dir) / (name + "." + lang)).string();
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(base + ".gz", ec)) return base + ".gz";
-  if (std::filesystem::is_regular_file(base, ec)) return base;
-  throw Error(dir + ": no " + name + "." + lang + ".gz or " + name + "." + lang + " for split '" +
-              split + "'");
-}
-
 }  // namespace nmt::text

@@ -21,8 +21,4 @@ struct ParallelCorpus {
 // Reads two aligned files; a line-count mismatch is an error naming both files and counts.
 ParallelCorpus read_parallel(const std::string& src_path, const std::string& trg_path);
 
-// Path of a Multi30k split in DIR: split is "train", "val" or "test" (test_2016_flickr);
-// prefers "<name>.<lang>.gz", falls back to plain "<name>.<lang>".
-std::string split_path(const std::string& dir, const std::string& split, const std::string& lang);
-
 }  // namespace nmt::text

@@ -5,7 +5,8 @@
 #include <cstdio>
 
 #include "common/error.h"
-#include "model/preset.h"
+#include "data/corpus.h"
+#include "train/presets.h"
 
 namespace nmt::train {
 
@@ -128,14 +129,14 @@ std::string show(const json& v) {
 
 TrainOptions::TrainOptions() {
   apply_preset(*this, "seed", nullptr);
-  src_lang = "de";
-  trg_lang = "en";
+  src_lang = data::kDefaultSrcLang;
+  trg_lang = data::kDefaultTrgLang;
   seed = 1234;
   save_every = 100;
 }
 
 void apply_preset(TrainOptions& o, const std::string& name, const std::set<std::string>* only) {
-  const json& p = model::preset(name);
+  const json& p = preset(name);
   for (const auto& spec : option_table()) {
     if (!p.contains(spec.key) || (only && !only->count(spec.key))) continue;
     set(o, spec.member, p.at(spec.key), spec.key);

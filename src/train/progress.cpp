@@ -86,7 +86,7 @@ std::string epoch_summary(const nlohmann::json& l, bool best) {
   return s + buf;
 }
 
-std::string data_summary(const EncodedCorpus& train, std::size_t skipped, std::size_t valid,
+std::string data_summary(const data::EncodedCorpus& train, std::size_t skipped, std::size_t valid,
                          int max_len) {
   char buf[240];
   std::snprintf(buf, sizeof buf,

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "model/config.h"
-#include "train/data.h"
+#include "data/corpus.h"
 
 namespace nmt::train {
 
@@ -29,7 +29,7 @@ class Progress {
 // "epoch 2 | step 454 | train loss ... | valid ppl_free ... | 271s, 1508 tok/s | best so far,
 // saved"
 std::string epoch_summary(const nlohmann::json& log_line, bool best);
-std::string data_summary(const EncodedCorpus& train, std::size_t skipped, std::size_t valid,
+std::string data_summary(const data::EncodedCorpus& train, std::size_t skipped, std::size_t valid,
                          int max_len);
 std::string model_summary(const model::ModelConfig& c, int threads);
 

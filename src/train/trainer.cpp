@@ -16,12 +16,12 @@
 #include "common/error.h"
 #include "common/peak_memory.h"
 #include "common/rng.h"
-#include "dist/agree.h"
-#include "dist/comm.h"
+#include "distributed/agree.h"
+#include "distributed/comm.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 #include "tensor/ops.h"
-#include "train/data.h"
+#include "data/corpus.h"
 #include "train/progress.h"
 #include "train/run_state.h"
 #include "train/schedule.h"
@@ -111,7 +111,7 @@ class Run {
   std::string out_;
   std::optional<model::SafeTensors> state_file_;  // resume: released once restored
   text::ParallelCorpus train_text_, valid_text_;
-  EncodedCorpus train_data_, valid_data_;
+  data::EncodedCorpus train_data_, valid_data_;
   std::vector<int> lengths_;  // source length of each training pair (batch planning)
   model::Model m_;
   std::optional<Updater> updater_;
@@ -151,11 +151,11 @@ void Run::open() {
 }
 
 void Run::load_data() {
-  const DataFiles files =
-      resolve_data_files({opt_.train_src, opt_.train_trg, opt_.valid_src, opt_.valid_trg},
+  const data::DataFiles files =
+      data::resolve_data_files({opt_.train_src, opt_.train_trg, opt_.valid_src, opt_.valid_trg},
                          opt_.data_dir, opt_.src_lang, opt_.trg_lang);
-  train_text_ = read_pairs(files.train_src, files.train_trg, opt_.train_limit);
-  valid_text_ = read_pairs(files.valid_src, files.valid_trg, opt_.valid_limit);
+  train_text_ = data::read_pairs(files.train_src, files.train_trg, opt_.train_limit);
+  valid_text_ = data::read_pairs(files.valid_src, files.valid_trg, opt_.valid_limit);
   if (train_text_.src.empty()) throw Error(files.train_src + ": no training pairs");
   if (valid_text_.src.empty()) throw Error(files.valid_src + ": no validation pairs");
 }
@@ -215,7 +215,7 @@ void Run::create_model() {
   }
   const auto src_codec = text::make_codec(cfg.codec_spec(true, text_dir));
   const auto trg_codec = text::make_codec(cfg.codec_spec(false, text_dir));
-  auto [src_vocab, trg_vocab] = build_vocabs(train_text_, *src_codec, *trg_codec, opt_.min_freq);
+  auto [src_vocab, trg_vocab] = data::build_vocabs(train_text_, *src_codec, *trg_codec, opt_.min_freq);
   cfg.src_vocab_size = src_vocab.size();
   cfg.trg_vocab_size = trg_vocab.size();
   m_ = model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), opt_.seed, text_dir);
@@ -410,9 +410,9 @@ bool Run::train() {
     restore_model();
   else
     create_model();
-  train_data_ = encode_corpus(train_text_, *m_.src_codec, *m_.trg_codec, m_.src_vocab, m_.trg_vocab,
+  train_data_ = data::encode_corpus(train_text_, *m_.src_codec, *m_.trg_codec, m_.src_vocab, m_.trg_vocab,
                               opt_.max_len);
-  valid_data_ = encode_corpus(valid_text_, *m_.src_codec, *m_.trg_codec, m_.src_vocab, m_.trg_vocab,
+  valid_data_ = data::encode_corpus(valid_text_, *m_.src_codec, *m_.trg_codec, m_.src_vocab, m_.trg_vocab,
                               opt_.max_len);
   lengths_.resize(train_data_.src.size());
   for (std::size_t i = 0; i < lengths_.size(); ++i) lengths_[i] = (int)train_data_.src[i].size();

@@ -8,7 +8,7 @@
 
 namespace nmt::train {
 
-Validation validate_model(const model::Model& m, const EncodedCorpus& ids,
+Validation validate_model(const model::Model& m, const data::EncodedCorpus& ids,
                           const text::ParallelCorpus& text, bool with_bleu) {
   Validation v;
   v.loss = eval::corpus_loss(m.config, m.w, ids.src, ids.trg, 128);

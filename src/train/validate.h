@@ -7,7 +7,7 @@
 #include "eval/score.h"
 #include "model/checkpoint.h"
 #include "text/corpus.h"
-#include "train/data.h"
+#include "data/corpus.h"
 
 namespace nmt::train {
 
@@ -16,7 +16,7 @@ struct Validation {
   std::optional<double> bleu;
 };
 
-Validation validate_model(const model::Model& m, const EncodedCorpus& ids,
+Validation validate_model(const model::Model& m, const data::EncodedCorpus& ids,
                           const text::ParallelCorpus& text, bool with_bleu);
 // Lower is better: loss_free, loss or -BLEU as --select-by says.
 double selection_score(const Validation& v, const std::string& select_by);

@@ -1,4 +1,4 @@
-#include "dist/agree.h"
+#include "distributed/agree.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -2,7 +2,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
-#include "dist/comm.h"
+#include "distributed/comm.h"
 
 namespace nmt::dist {
 

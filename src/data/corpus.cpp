@@ -1,11 +1,12 @@
-#include "train/data.h"
+#include "data/corpus.h"
+
+#include <filesystem>
 
 #include <unordered_map>
 
 #include "common/error.h"
-#include "model/preset.h"
 
-namespace nmt::train {
+namespace nmt::data {
 
 namespace {
 
@@ -37,7 +38,7 @@ DataFiles resolve_data_files(DataFiles f, const std::string& dir, const std::str
   for (auto [file, name, lang] :
        {std::tuple{&f.train_src, "train", &src_lang}, std::tuple{&f.train_trg, "train", &trg_lang},
         std::tuple{&f.valid_src, "val", &src_lang}, std::tuple{&f.valid_trg, "val", &trg_lang}}) {
-    if (file->empty()) *file = text::split_path(dir, name, *lang);
+    if (file->empty()) *file = split_path(dir, name, *lang);
   }
   return f;
 }
@@ -53,7 +54,7 @@ text::ParallelCorpus read_pairs(const std::string& src, const std::string& trg, 
 
 text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit,
                                 const std::string& src_lang, const std::string& trg_lang) {
-  return read_pairs(text::split_path(dir, split, src_lang), text::split_path(dir, split, trg_lang),
+  return read_pairs(split_path(dir, split, src_lang), split_path(dir, split, trg_lang),
                     limit);
 }
 
@@ -76,15 +77,26 @@ EncodedCorpus encode_corpus(const text::ParallelCorpus& pc, const text::Codec& s
   return ec;
 }
 
-model::Model seed_model(const text::ParallelCorpus& pc, std::uint64_t seed) {
-  auto cfg = model::ModelConfig::seed(0, 0);
-  const auto src = text::make_codec(cfg.codec_spec(true, ""));
-  const auto trg = text::make_codec(cfg.codec_spec(false, ""));
-  auto [src_vocab, trg_vocab] =
-      build_vocabs(pc, *src, *trg, model::preset("seed").at("min_freq").get<int>());
-  cfg.src_vocab_size = src_vocab.size();
-  cfg.trg_vocab_size = trg_vocab.size();
-  return model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), seed);
+std::string default_data_dir() {
+  const std::string built_in = std::string(NMT_SOURCE_DIR) + "/data/multi30k";
+  if (std::filesystem::is_directory(built_in)) return built_in;
+  return "data/multi30k";
 }
 
-}  // namespace nmt::train
+std::string split_path(const std::string& dir, const std::string& split, const std::string& lang) {
+  std::string name;
+  if (split == "train" || split == "val")
+    name = split;
+  else if (split == "test" || split == "test_2016_flickr")
+    name = "test_2016_flickr";
+  else
+    throw Error("unknown split '" + split + "' (expected train, val or test)");
+  const std::string base = (std::filesystem::path(dir) / (name + "." + lang)).string();
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(base + ".gz", ec)) return base + ".gz";
+  if (std::filesystem::is_regular_file(base, ec)) return base;
+  throw Error(dir + ": no " + name + "." + lang + ".gz or " + name + "." + lang + " for split '" +
+              split + "'");
+}
+
+}  // namespace nmt::data

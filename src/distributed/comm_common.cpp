@@ -1,6 +1,6 @@
 #include <cstdlib>
 
-#include "dist/comm.h"
+#include "distributed/comm.h"
 
 namespace nmt::dist {
 

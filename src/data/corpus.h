@@ -1,16 +1,26 @@
 #pragma once
-// A run's parallel text (any language pair, plain or gzip files) and its id-encoded form: each
-// sentence framed as <sos> t1..tn <eos> by the model's codecs and vocabularies (design §1).
+// The data layer, below the model and training: where a corpus's files are (Multi30k's naming,
+// the bundled data directory, the default languages: each written once, here), reading aligned
+// pairs (any language pair, plain or gzip), building vocabularies and encoding each sentence
+// framed as <sos> t1..tn <eos> by a codec and vocabulary (design §1).
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "model/checkpoint.h"
 #include "text/codec.h"
 #include "text/corpus.h"
 #include "text/vocab.h"
 
-namespace nmt::train {
+namespace nmt::data {
+
+// The bundled Multi30k de/en (the source tree's data/multi30k, else ./data/multi30k) and the
+// direction used when none is named.
+std::string default_data_dir();
+inline const std::string kDefaultSrcLang = "de", kDefaultTrgLang = "en";
+
+// Path of a Multi30k split in DIR: split is "train", "val" or "test" (test_2016_flickr);
+// prefers "<name>.<lang>.gz", falls back to plain "<name>.<lang>".
+std::string split_path(const std::string& dir, const std::string& split, const std::string& lang);
 
 // The four files of a run: from --data DIR (DIR/train.L1, DIR/val.L2, ... with .gz preferred)
 // unless named directly.
@@ -26,8 +36,8 @@ DataFiles resolve_data_files(DataFiles given, const std::string& dir, const std:
 text::ParallelCorpus read_pairs(const std::string& src, const std::string& trg, long limit = 0);
 // Split "train"/"val"/"test" of a Multi30k-style DIR in one direction.
 text::ParallelCorpus read_split(const std::string& dir, const std::string& split, long limit = 0,
-                                const std::string& src_lang = "de",
-                                const std::string& trg_lang = "en");
+                                const std::string& src_lang = kDefaultSrcLang,
+                                const std::string& trg_lang = kDefaultTrgLang);
 
 struct EncodedCorpus {
   std::vector<std::vector<int>> src, trg;  // framed ids
@@ -45,8 +55,4 @@ EncodedCorpus encode_corpus(const text::ParallelCorpus& pc, const text::Codec& s
                             const text::Codec& trg_codec, const text::Vocab& src_vocab,
                             const text::Vocab& trg_vocab, int max_len);
 
-// The seed preset (model/preset.h: sizes, word codecs, min_freq) freshly initialised with
-// `seed` on the vocabularies of pc (what `nmt bench` and `nmt explain` use without --model).
-model::Model seed_model(const text::ParallelCorpus& pc, std::uint64_t seed);
-
-}  // namespace nmt::train
+}  // namespace nmt::data

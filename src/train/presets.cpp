@@ -1,24 +1,27 @@
-#include "model/preset.h"
+#include "train/presets.h"
 
 #include <map>
 
 #include "common/error.h"
+#include "data/corpus.h"
+#include "model/config.h"
 
-namespace nmt::model {
+namespace nmt::train {
 
 namespace {
 
 const std::map<std::string, nlohmann::json>& presets() {
+  const auto seed = model::ModelConfig::seed(0, 0);  // the seed model's sizes and dropout
   static const std::map<std::string, nlohmann::json> table = {
       {"seed",
        {{"preset", "seed"},
-        {"emb", 256},
-        {"enc_hid", 512},
-        {"dec_hid", 512},
-        {"dropout", 0.5},
+        {"emb", seed.emb_dim},
+        {"enc_hid", seed.enc_hid_dim},
+        {"dec_hid", seed.dec_hid_dim},
+        {"dropout", seed.dropout},
         {"out_dropout", 0.0},
         {"tokenizer", "word"},
-        {"lowercase", true},
+        {"lowercase", seed.lowercase},
         {"min_freq", 2},
         {"vocab_size", 8000},
         {"spm_type", "unigram"},
@@ -87,4 +90,15 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
-}  // namespace nmt::model
+model::Model seed_model(const text::ParallelCorpus& pc, std::uint64_t seed) {
+  auto cfg = model::ModelConfig::seed(0, 0);
+  const auto src = text::make_codec(cfg.codec_spec(true, ""));
+  const auto trg = text::make_codec(cfg.codec_spec(false, ""));
+  auto [src_vocab, trg_vocab] =
+      data::build_vocabs(pc, *src, *trg, preset("seed").at("min_freq").get<int>());
+  cfg.src_vocab_size = src_vocab.size();
+  cfg.trg_vocab_size = trg_vocab.size();
+  return model::Model::create(cfg, std::move(src_vocab), std::move(trg_vocab), seed);
+}
+
+}  // namespace nmt::train

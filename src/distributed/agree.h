@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/comm.h"
+#include "distributed/comm.h"
 
 namespace nmt::dist {
 

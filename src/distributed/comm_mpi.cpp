@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "common/error.h"
-#include "dist/comm.h"
+#include "distributed/comm.h"
 
 namespace nmt::dist {
 
