@@ -245,17 +245,25 @@ int rows_at_step(const text::Batch& batch, const std::vector<int>& order, int t)
 
 double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text::Batch& batch,
                               const std::vector<unsigned char>& coins, float dropout, Rng* rng) {
-  const int E = c.emb_dim, H = c.enc_hid_dim, D = c.dec_hid_dim, V = c.trg_vocab_size;
-  const int C = 2 * H, XI = E + C, LO = D + C + E;
   S_ = batch.src_len;
   T_ = batch.trg_len;
   B_ = batch.batch;
-  V_ = V;
-  C_ = C;
-  D_ = D;
-  const int S = S_, T = T_, B = B_;
-  if (T < 2) throw Error("target batch needs at least <sos> and <eos>");
-  if ((int)coins.size() < T) throw Error("teacher-forcing coins shorter than the target");
+  V_ = c.trg_vocab_size;
+  C_ = 2 * c.enc_hid_dim;
+  D_ = c.dec_hid_dim;
+  if (T_ < 2) throw Error("target batch needs at least <sos> and <eos>");
+  if ((int)coins.size() < T_) throw Error("teacher-forcing coins shorter than the target");
+  encode(c, w, batch, dropout, rng);
+  plan_steps(batch);
+  draw_step_masks(c, dropout, rng);
+  return decode_steps(c, w, coins);
+}
+
+// The encoder over the batch's columns in internal order (longest target first), with the given
+// source dropout mask if any (reordered the same way).
+void TrainingGraph::encode(const ModelConfig& c, const Weights& w, const text::Batch& batch,
+                           float dropout, Rng* rng) {
+  const int E = c.emb_dim, S = S_, T = T_, B = B_;
   order_ = longest_target_first(batch);
   row_of_.resize(B);
   for (int i = 0; i < B; ++i) row_of_[order_[i]] = i;
@@ -269,8 +277,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     for (int t = 0; t < T; ++t) trg_[(std::size_t)t * B + i] = batch.trg[(std::size_t)t * B + b];
   }
   enc_.set_input(S, B, src.data(), len.data());
-  const bool given = !given_src_drop_.empty();
-  if (given) {
+  if (!given_src_drop_.empty()) {
     if (given_src_drop_.size() != (std::size_t)S * B * E ||
         given_trg_drop_.size() != (std::size_t)T * B * E)
       throw Error("dropout masks do not match the batch");
@@ -284,20 +291,26 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
   }
   enc_.forward(c, w, dropout, rng);
   enc_.given_drop = nullptr;
+}
 
-  n_.assign(T + 1, 0);
-  r_.assign(T + 1, 0);
+// n_[t] rows run at decoder step t (t = 1..T-1), from row r_[t] of the N_ rows in all.
+void TrainingGraph::plan_steps(const text::Batch& batch) {
+  n_.assign(T_ + 1, 0);
+  r_.assign(T_ + 1, 0);
   N_ = 0;
-  for (int t = 1; t < T; ++t) {
+  for (int t = 1; t < T_; ++t) {
     n_[t] = rows_at_step(batch, order_, t);
     r_[t] = (int)N_;
     N_ += n_[t];
   }
-  r_[T] = (int)N_;
+  r_[T_] = (int)N_;
+}
+
+// The decoder's dropout masks by row: embedding dropout [N,E], then output dropout [N,LO],
+// drawn in that order (or the given ones, by batch column, gathered into rows).
+void TrainingGraph::draw_step_masks(const ModelConfig& c, float dropout, Rng* rng) {
+  const int E = c.emb_dim, LO = D_ + C_ + E, T = T_, B = B_;
   const std::size_t N = (std::size_t)N_;
-  int* y = grow(y_in_, N);
-  int* tgt = grow(target_, N);
-  // A given [T,B,W] mask (by batch column) into the decoder's rows [N,W] (internal order).
   auto gather = [&](const std::vector<float>& mask, int W, float* rows) {
     if (mask.size() != (std::size_t)T * B * W) throw Error("dropout masks do not match the batch");
     for (int t = 1; t < T; ++t)
@@ -306,7 +319,7 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
                     mask.data() + ((std::size_t)t * B + order_[i]) * W, sizeof(float) * W);
   };
   float* dm = dropout > 0.0f ? grow(drop_, N * E) : nullptr;
-  if (dm && given)
+  if (dm && !given_src_drop_.empty())
     gather(given_trg_drop_, E, dm);
   else if (dm)
     layers::dropout_mask((std::int64_t)(N * E), dropout, *rng, dm);
@@ -319,6 +332,19 @@ double TrainingGraph::forward(const ModelConfig& c, const Weights& w, const text
     layers::dropout_mask((std::int64_t)(N * LO), out_p_, *rng, om);
   else
     out_drop_.clear();
+}
+
+// Decoder steps 1..T-1 over the planned rows (each feeding the reference or the argmax by its
+// coin), then the summed cross-entropy.
+double TrainingGraph::decode_steps(const ModelConfig& c, const Weights& w,
+                                   const std::vector<unsigned char>& coins) {
+  const int E = c.emb_dim, D = D_, C = C_, V = V_, XI = E + C, LO = D + C + E;
+  const int S = S_, T = T_, B = B_;
+  const std::size_t N = (std::size_t)N_;
+  int* y = grow(y_in_, N);
+  int* tgt = grow(target_, N);
+  float* dm = drop_.empty() ? nullptr : drop_.data();
+  float* om = out_drop_.empty() ? nullptr : out_drop_.data();
   float* sp_all = grow(s_prev_, N * D);
   float* cache = grow(cache_, N * 4 * D);
   float* attn = grow(attn_, N * S);

@@ -135,6 +135,14 @@ class TrainingGraph {
   const Encoder& encoder() const { return enc_; }
 
  private:
+  // forward()'s phases, in order.
+  void encode(const ModelConfig& c, const Weights& w, const text::Batch& batch, float dropout,
+              Rng* rng);
+  void plan_steps(const text::Batch& batch);
+  void draw_step_masks(const ModelConfig& c, float dropout, Rng* rng);
+  double decode_steps(const ModelConfig& c, const Weights& w,
+                      const std::vector<unsigned char>& coins);
+
   Encoder enc_;
   int S_ = 0, T_ = 0, B_ = 0, V_ = 0, C_ = 0, D_ = 0;
   long N_ = 0;
