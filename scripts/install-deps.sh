@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenblas-openmp-dev
       libcli11-dev nlohmann-json3-dev libsentencepiece-dev libcpp-httplib-dev
-      libopenmpi-dev openmpi-bin libdnnl-dev
+      libopenmpi-dev openmpi-bin libdnnl-dev libicu-dev libgumbo-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev)
 [[ "${1:-}" == "--torch" ]] && pkgs+=(python3-torch python3-numpy)
 # The browser test of the serve page (tests/browser/run.sh): Debian's Chromium, its driver and

@@ -13,5 +13,6 @@ void add_explain(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_average(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_segment(CLI::App& app);
 
 }  // namespace nmt::cli

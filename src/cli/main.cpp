@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   nmt::cli::add_bench(app);
   nmt::cli::add_average(app);
   nmt::cli::add_serve(app);
+  nmt::cli::add_segment(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,7 +10,7 @@ namespace nmt::model {
 struct ModelConfig {
   int src_vocab_size = 0;  // Vs
   int trg_vocab_size = 0;  // Vt
-  // Sizes and dropout come from a preset (model/preset.h) or from config.json.
+  // Sizes and dropout come from a preset (train/presets.h) or from config.json.
   int emb_dim = 0;      // E
   int enc_hid_dim = 0;  // H, per direction
   int dec_hid_dim = 0;  // D

@@ -1,7 +1,7 @@
 #pragma once
 // The training options, each defined once: a table of (key, member, what happens on --resume,
 // help) drives the CLI flags, the options recorded in a run, and resuming. Defaults come from
-// the presets (model/preset.h), never from member initializers.
+// the presets (train/presets.h), never from member initializers.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>

@@ -1,0 +1,138 @@
+#include "decode/document.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace nmt::decode {
+
+Format parse_format(const std::string& name) {
+  if (name == "lines") return Format::Lines;
+  if (name == "text") return Format::Text;
+  if (name == "html") return Format::Html;
+  throw Error("unknown format '" + name + "' (expected lines, text or html)");
+}
+
+const char* format_name(Format f) {
+  return f == Format::Text ? "text" : f == Format::Html ? "html" : "lines";
+}
+
+namespace {
+
+// The input as pieces: kept text, or a sentence to translate (its text and line).
+struct Layout {
+  struct Piece {
+    std::string kept;  // literal text (when sentence < 0)
+    int sentence = -1;
+  };
+  std::vector<Piece> pieces;
+  std::vector<std::string> sentences;
+  std::vector<long> lines;
+
+  void keep(std::string_view s) {
+    if (s.empty()) return;
+    if (!pieces.empty() && pieces.back().sentence < 0)
+      pieces.back().kept += s;
+    else
+      pieces.push_back({std::string(s), -1});
+  }
+  void sentence(std::string s, long line) {
+    pieces.push_back({"", (int)sentences.size()});
+    sentences.push_back(std::move(s));
+    lines.push_back(line);
+  }
+};
+
+long lines_in(std::string_view s) { return (long)std::count(s.begin(), s.end(), '\n'); }
+
+}  // namespace
+
+DocumentTranslator::DocumentTranslator(const model::Model& m, Translator& tr)
+    : m_(m), tr_(tr), splitter_(m.config.src_lang) {}
+
+namespace {
+
+// Adds segment [begin, end) of text (one line, or one paragraph whose line breaks count as
+// spaces) to the layout: its sentences, each cut at clauses when too long, and the text between.
+void add_segment(Layout& out, std::string_view text, std::size_t begin, std::size_t end,
+                 long line, const text::SentenceSplitter* splitter, int max_tokens,
+                 const text::Codec& codec) {
+  std::string flat(text.substr(begin, end - begin));
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  std::replace(flat.begin(), flat.end(), '\r', ' ');
+  std::vector<text::Span> spans;
+  if (splitter) {
+    spans = splitter->split(flat);
+  } else {
+    const auto first = flat.find_first_not_of(" \t\f\v");
+    if (first != std::string::npos) spans.push_back({first, flat.find_last_not_of(" \t\f\v") + 1});
+  }
+  auto tokens = [&](std::string_view s) { return (int)codec.tokenize(s).size(); };
+  if (!splitter) {  // the whole segment, its translation alone (the output before --format)
+    if (!spans.empty()) out.sentence(flat.substr(spans[0].begin, spans[0].end - spans[0].begin), line);
+    return;
+  }
+  std::size_t at = 0;
+  for (const auto& sp : spans) {
+    const std::string_view sentence(flat.data() + sp.begin, sp.end - sp.begin);
+    for (const auto& piece : text::split_clauses(sentence, max_tokens, tokens)) {
+      const std::size_t b = sp.begin + piece.begin, e = sp.begin + piece.end;
+      out.keep(text.substr(begin + at, b - at));
+      out.sentence(flat.substr(b, e - b), line + lines_in(text.substr(begin, b)));
+      at = e;
+    }
+  }
+  out.keep(text.substr(begin + at, end - begin - at));
+}
+
+// lines: each line a segment. text: each paragraph a segment (its line breaks are spaces).
+// Between segments, the input's own line breaks and blank lines.
+Layout layout_of(std::string_view text, const DocumentOptions& o, long first_line,
+                 const text::SentenceSplitter& splitter, const text::Codec& codec) {
+  Layout out;
+  const auto* split = o.split ? &splitter : nullptr;
+  // --no-split: the whole line, truncated if too long (as before sentence segmentation).
+  const int max_tokens = o.split ? o.max_src_len : 1 << 30;
+  const auto segments = o.format == Format::Text ? text::paragraph_spans(text) : text::line_spans(text);
+  std::size_t at = 0;
+  for (const auto& seg : segments) {
+    out.keep(text.substr(at, seg.begin - at));
+    add_segment(out, text, seg.begin, seg.end, first_line + lines_in(text.substr(0, seg.begin)),
+                split, max_tokens, codec);
+    at = seg.end;
+  }
+  out.keep(text.substr(at));
+  return out;
+}
+
+}  // namespace
+
+DocumentResult DocumentTranslator::translate(std::string_view text, const DocumentOptions& o,
+                                             long first_line) {
+  if (o.format == Format::Html) throw Error("html: not built yet");
+  const Layout layout = layout_of(text, o, first_line, splitter_, *m_.src_codec);
+  DocumentResult res;
+  res.sentences.resize(layout.sentences.size());
+  for (std::size_t start = 0; start < layout.sentences.size(); start += (std::size_t)o.batch) {
+    const std::size_t end = std::min(layout.sentences.size(), start + (std::size_t)o.batch);
+    const std::vector<std::string> slice(layout.sentences.begin() + start,
+                                         layout.sentences.begin() + end);
+    auto done = translate_lines(m_, tr_, slice, o.search, o.replace_unk, o.max_src_len, 1, false);
+    for (std::size_t k = 0; k < done.size(); ++k) {
+      auto& r = res.sentences[start + k];
+      r.line = layout.lines[start + k];
+      r.source = slice[k];
+      r.translation = std::move(done[k]);
+      if (r.translation.truncated_from > 0)
+        res.warnings.push_back("line " + std::to_string(r.line) + ": a sentence of " +
+                               std::to_string(r.translation.truncated_from) +
+                               " tokens with no clause punctuation to cut at; translating the "
+                               "first " + std::to_string(o.max_src_len));
+    }
+  }
+  for (const auto& p : layout.pieces)
+    res.text += p.sentence < 0 ? p.kept : res.sentences[p.sentence].translation.text;
+  return res;
+}
+
+}  // namespace nmt::decode

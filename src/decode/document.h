@@ -1,0 +1,60 @@
+#pragma once
+// Text as people have it, translated: one function from text + format + decoding options to
+// text, with each sentence's result (tokens, scores, attention). The CLI (`nmt translate
+// --format`), the server's /v1/translate ("format") and the Python module call it.
+//   lines  one segment per line; a line holding several sentences is split and rejoined
+//   text   paragraphs (blank lines between them); a sentence may span the line breaks inside one
+//   html   (decode/html.h) the text of block elements, inline markup carried by attention
+// Sentences come from text/segment.h (ICU); whatever lies between them (spaces, line breaks,
+// blank lines, indentation) is kept exactly. All sentences of the input are translated in
+// batches together; each gets exactly what it gets alone. A sentence longer than max_src_len
+// tokens is first cut at clause punctuation; only a piece with no such point is truncated, with
+// a warning naming its line.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decode/translator.h"
+#include "text/segment.h"
+
+namespace nmt::decode {
+
+enum class Format { Lines, Text, Html };
+Format parse_format(const std::string& name);  // "lines" | "text" | "html", else nmt::Error
+const char* format_name(Format f);
+
+struct DocumentOptions {
+  Format format = Format::Lines;
+  bool split = true;          // false: a whole line (lines) is one segment, as before
+  DecodeOptions search;       // beam, max_len, ...
+  int max_src_len = DecodingOptions{}.max_src_len;
+  int batch = DecodingOptions{}.batch;
+  bool replace_unk = false;
+};
+
+struct SentenceResult {
+  long line = 0;       // line of the input where the sentence starts (counting from first_line)
+  std::string source;  // the sentence as translated (line breaks inside it as spaces)
+  TextTranslation translation;
+};
+
+struct DocumentResult {
+  std::string text;  // the translated text, in the input's layout
+  std::vector<SentenceResult> sentences;
+  std::vector<std::string> warnings;  // one line each ("line 3: ... truncated ...")
+};
+
+// A model's document translator: the source language's sentence splitter, made once.
+class DocumentTranslator {
+ public:
+  DocumentTranslator(const model::Model& m, Translator& tr);
+  // text: valid UTF-8 (the caller checks); first_line: the number of its first line.
+  DocumentResult translate(std::string_view text, const DocumentOptions& o, long first_line = 1);
+
+ private:
+  const model::Model& m_;
+  Translator& tr_;
+  text::SentenceSplitter splitter_;
+};
+
+}  // namespace nmt::decode
