@@ -75,7 +75,12 @@ void add_segment(Layout& out, std::string_view text, std::size_t begin, std::siz
   std::size_t at = 0;
   for (const auto& sp : spans) {
     const std::string_view sentence(flat.data() + sp.begin, sp.end - sp.begin);
-    for (const auto& piece : text::split_clauses(sentence, max_tokens, tokens)) {
+    // A codec makes at most two tokens per byte (a word or piece, and SentencePiece's lone
+    // "▁"): a sentence that short cannot be too long, and is not tokenized twice.
+    const auto pieces = sentence.size() * 2 <= (std::size_t)max_tokens
+                            ? std::vector<text::Span>{{0, sentence.size()}}
+                            : text::split_clauses(sentence, max_tokens, tokens);
+    for (const auto& piece : pieces) {
       const std::size_t b = sp.begin + piece.begin, e = sp.begin + piece.end;
       out.keep(text.substr(begin + at, b - at));
       out.sentence(flat.substr(b, e - b), line + lines_in(text.substr(begin, b)));

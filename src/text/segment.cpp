@@ -2,7 +2,11 @@
 
 #include <unicode/brkiter.h>
 #include <unicode/locid.h>
+#include <unicode/unistr.h>
+#include <unicode/ures.h>
 #include <unicode/utext.h>
+
+#include <unordered_set>
 
 #include <cctype>
 
@@ -19,6 +23,33 @@ Span trimmed(std::string_view s, std::size_t begin, std::size_t end) {
   while (begin < end && is_space(s[begin])) ++begin;
   while (end > begin && is_space(s[end - 1])) --end;
   return {begin, end};
+}
+
+// The last whitespace-delimited word of s.
+std::string_view last_word(std::string_view s) {
+  std::size_t i = s.size();
+  while (i > 0 && !is_space(s[i - 1])) --i;
+  return s.substr(i);
+}
+
+// ICU's sentence-break exceptions of a language (brkitr/LANG: exceptions/SentenceBreak, the
+// list behind "@ss=standard": "Dr.", "z.", "Nr.", ...); empty for languages without one.
+std::unordered_set<std::string> break_exceptions(const std::string& lang) {
+  std::unordered_set<std::string> out;
+  UErrorCode st = U_ZERO_ERROR;
+  UResourceBundle* b = ures_openDirect(U_ICUDATA_NAME "-brkitr", lang.c_str(), &st);
+  UResourceBundle* e = U_SUCCESS(st) ? ures_getByKey(b, "exceptions", nullptr, &st) : nullptr;
+  UResourceBundle* list = U_SUCCESS(st) ? ures_getByKey(e, "SentenceBreak", nullptr, &st) : nullptr;
+  while (U_SUCCESS(st) && list && ures_hasNext(list)) {
+    int32_t len = 0;
+    const UChar* w = ures_getNextString(list, &len, nullptr, &st);
+    std::string u8;
+    if (U_SUCCESS(st)) out.insert(icu::UnicodeString(w, len).toUTF8String(u8));
+  }
+  ures_close(list);
+  ures_close(e);
+  ures_close(b);
+  return out;
 }
 
 // True when s ends with an initialism of two or more single letters each followed by a period
@@ -39,11 +70,19 @@ bool ends_with_initialism(std::string_view s) {
 
 struct SentenceSplitter::Impl {
   std::unique_ptr<icu::BreakIterator> prototype;
+  // Words after which a boundary is not taken. ICU's own filter ("@ss=standard") matches them as
+  // suffixes, so that German "r." suppresses the break after "Bar." or "Wasser."; here they
+  // must be the whole word before the boundary.
+  std::unordered_set<std::string> exceptions;
+  bool suppressed(std::string_view sentence) const {
+    return exceptions.count(std::string(last_word(sentence))) > 0 ||
+           ends_with_initialism(sentence);
+  }
 };
 
 SentenceSplitter::SentenceSplitter(const std::string& lang) : impl_(std::make_unique<Impl>()) {
-  // "@ss=standard": the locale's sentence-break suppressions (abbreviations).
-  const icu::Locale loc = icu::Locale::createFromName((lang + "@ss=standard").c_str());
+  const icu::Locale loc = icu::Locale::createFromName(lang.c_str());
+  impl_->exceptions = break_exceptions(lang);
   UErrorCode status = U_ZERO_ERROR;
   impl_->prototype.reset(icu::BreakIterator::createSentenceInstance(loc, status));
   if (U_FAILURE(status) || !impl_->prototype)
@@ -70,8 +109,8 @@ std::vector<Span> SentenceSplitter::split(std::string_view text) const {
     const Span s = trimmed(text, (std::size_t)begin, (std::size_t)end);
     if (s.begin == s.end) continue;
     const bool joins = !out.empty() &&
-                       ends_with_initialism(text.substr(out.back().begin,
-                                                        out.back().end - out.back().begin)) &&
+                       impl_->suppressed(text.substr(out.back().begin,
+                                                     out.back().end - out.back().begin)) &&
                        text.substr(out.back().end, s.begin - out.back().end).find('\n') ==
                            std::string_view::npos;
     if (joins)

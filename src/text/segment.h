@@ -1,8 +1,9 @@
 #pragma once
 // Sentence segmentation, beside the codec in the text layer: ICU's sentence BreakIterator with
-// the language's abbreviation suppressions ("Dr.", "z.B.", "Mr." ... do not end a sentence;
-// languages ICU lacks get its root rules); one suppression of ours: no break right after an
-// initialism of single letters ("E.S.E. Electronics"). Sentences are byte ranges of the caller's UTF-8
+// the language's abbreviation suppressions (ICU's exception list: "Dr.", "Nr.", "Mr." ... do not
+// end a sentence; languages ICU lacks get its root rules), each matched as the whole word
+// before the boundary, and one suppression of ours: no break right after an initialism of
+// single letters ("E.S.E. Electronics", "z.B."). Sentences are byte ranges of the caller's UTF-8
 // text without surrounding whitespace, so whatever lies between them (spaces, line breaks,
 // blank lines, indentation) can be kept exactly.
 #include <cstddef>
