@@ -190,3 +190,21 @@ TEST(CliErrors, ABadDecodingOptionGetsTheSameMessageFromEveryCommand) {
     }
   }
 }
+
+// nmt translate --format: a line of several sentences is split and rejoined (lines, the
+// default); paragraphs keep their blank lines and indentation (text); --no-split as before.
+TEST(CliErrors, TranslateFormats) {
+  const std::string tr = nmt_cmd("translate --model '" + tiny_ckpt() + "' --max-len 2");
+  auto out = [&](const std::string& input, const std::string& args) {
+    const auto r = run_shell("printf '" + input + "' | " + tr + " " + args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  const std::string a = out("Ein Mann.\\n", ""), b = out("Ein Hund.\\n", "");
+  const std::string one = a.substr(0, a.size() - 1), two = b.substr(0, b.size() - 1);
+  EXPECT_EQ(out("Ein Mann.  Ein Hund.\\n", ""), one + "  " + two + "\n");
+  EXPECT_EQ(out("Ein Mann.\\nEin Hund.\\n\\n   Ein Mann.\\n", "--format text"),
+            one + "\n" + two + "\n\n   " + one + "\n");
+  EXPECT_EQ(split_lines(out("Ein Mann.  Ein Hund.\\n", "--no-split")).size(), 1u);
+  expect_cli_error("echo a | " + tr + " --format pdf", {"format 'pdf'", "lines, text or html"});
+}

@@ -482,3 +482,24 @@ TEST(Serve, ABadDecodingOptionGetsTheTableMessage) {
                 "bf16 is not offered by this server (it offers fp32)");
   EXPECT_EQ(s.stop(), 0);
 }
+
+// "format": a text of paragraphs is cut into sentences, each translated as it is alone, and put
+// back in place; each sentence's translation (with attention when asked) comes too.
+TEST(Serve, FormatTextTranslatesSentenceBySentence) {
+  Server s({"--model", tiny_model(), "--threads", "1"});
+  const std::string text = "Ein Mann. Ein Hund.\n\n  Zwei Frauen.";
+  const json a = post_json(s, {{"text", text}, {"format", "text"}, {"attention", true}, {"max_len", 3}});
+  const json& t = a["translations"][0];
+  ASSERT_EQ(t["sentences"].size(), 3u) << t.dump();
+  std::vector<std::string> alone;
+  for (const auto& sentence : {"Ein Mann.", "Ein Hund.", "Zwei Frauen."})
+    alone.push_back(post_json(s, {{"text", sentence}, {"max_len", 3}})["translations"][0]["text"]);
+  EXPECT_EQ(t["text"], alone[0] + " " + alone[1] + "\n\n  " + alone[2]);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(t["sentences"][k]["text"], alone[k]);
+    EXPECT_FALSE(t["sentences"][k]["attention"].empty());
+  }
+  EXPECT_EQ(t["sentences"][2]["source"], "Zwei Frauen.");
+  expect_status(post(s, R"({"text": "a", "format": "pdf"})"), 400, "\"format\"");
+  EXPECT_EQ(s.stop(), 0);
+}

@@ -113,7 +113,6 @@ void add_translate(CLI::App& app) {
                   "lines: one segment per line (several sentences in a line are split and "
                   "rejoined); text: paragraphs separated by blank lines, a sentence may span "
                   "lines; html: the text of an HTML document, markup kept")
-      ->check(CLI::IsMember({"lines", "text", "html"}))
       ->capture_default_str();
   cmd->add_flag("--no-split", o->no_split,
                 "Translate each line whole, without sentence segmentation (as before --format)");

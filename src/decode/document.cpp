@@ -20,15 +20,7 @@ const char* format_name(Format f) {
 namespace {
 
 // The input as pieces: kept text, or a sentence to translate (its text and line).
-struct Layout {
-  struct Piece {
-    std::string kept;  // literal text (when sentence < 0)
-    int sentence = -1;
-  };
-  std::vector<Piece> pieces;
-  std::vector<std::string> sentences;
-  std::vector<long> lines;
-
+struct Layout : Document {
   void keep(std::string_view s) {
     if (s.empty()) return;
     if (!pieces.empty() && pieces.back().sentence < 0)
@@ -47,8 +39,8 @@ long lines_in(std::string_view s) { return (long)std::count(s.begin(), s.end(), 
 
 }  // namespace
 
-DocumentTranslator::DocumentTranslator(const model::Model& m, Translator& tr)
-    : m_(m), tr_(tr), splitter_(m.config.src_lang) {}
+DocumentSegmenter::DocumentSegmenter(const model::Model& m)
+    : m_(m), splitter_(m.config.src_lang) {}
 
 namespace {
 
@@ -112,32 +104,46 @@ Layout layout_of(std::string_view text, const DocumentOptions& o, long first_lin
 
 }  // namespace
 
-DocumentResult DocumentTranslator::translate(std::string_view text, const DocumentOptions& o,
-                                             long first_line) {
-  if (o.format == Format::Html) throw Error("html: not built yet");
-  const Layout layout = layout_of(text, o, first_line, splitter_, *m_.src_codec);
+Document DocumentSegmenter::segment(std::string_view text, const DocumentOptions& o,
+                                   long first_line) const {
+  if (o.format == Format::Html) throw Error("--format html: not available yet");
+  return layout_of(text, o, first_line, splitter_, *m_.src_codec);
+}
+
+DocumentResult DocumentSegmenter::assemble(const Document& doc,
+                                           std::vector<TextTranslation> translations,
+                                           const DocumentOptions& o) const {
   DocumentResult res;
-  res.sentences.resize(layout.sentences.size());
-  for (std::size_t start = 0; start < layout.sentences.size(); start += (std::size_t)o.batch) {
-    const std::size_t end = std::min(layout.sentences.size(), start + (std::size_t)o.batch);
-    const std::vector<std::string> slice(layout.sentences.begin() + start,
-                                         layout.sentences.begin() + end);
-    auto done = translate_lines(m_, tr_, slice, o.search, o.replace_unk, o.max_src_len, 1, false);
-    for (std::size_t k = 0; k < done.size(); ++k) {
-      auto& r = res.sentences[start + k];
-      r.line = layout.lines[start + k];
-      r.source = slice[k];
-      r.translation = std::move(done[k]);
-      if (r.translation.truncated_from > 0)
-        res.warnings.push_back("line " + std::to_string(r.line) + ": a sentence of " +
-                               std::to_string(r.translation.truncated_from) +
-                               " tokens with no clause punctuation to cut at; translating the "
-                               "first " + std::to_string(o.max_src_len));
-    }
+  res.sentences.resize(doc.sentences.size());
+  for (std::size_t k = 0; k < doc.sentences.size(); ++k) {
+    auto& r = res.sentences[k];
+    r.line = doc.lines[k];
+    r.source = doc.sentences[k];
+    r.translation = std::move(translations.at(k));
+    if (r.translation.truncated_from > 0)
+      res.warnings.push_back("line " + std::to_string(r.line) + ": a sentence of " +
+                             std::to_string(r.translation.truncated_from) +
+                             " tokens with no clause punctuation to cut at; translating the "
+                             "first " + std::to_string(o.max_src_len));
   }
-  for (const auto& p : layout.pieces)
+  for (const auto& p : doc.pieces)
     res.text += p.sentence < 0 ? p.kept : res.sentences[p.sentence].translation.text;
   return res;
+}
+
+DocumentResult DocumentTranslator::translate(std::string_view text, const DocumentOptions& o,
+                                             long first_line) {
+  const Document doc = seg_.segment(text, o, first_line);
+  std::vector<TextTranslation> all;
+  all.reserve(doc.sentences.size());
+  for (std::size_t start = 0; start < doc.sentences.size(); start += (std::size_t)o.batch) {
+    const std::vector<std::string> slice(
+        doc.sentences.begin() + start,
+        doc.sentences.begin() + std::min(doc.sentences.size(), start + (std::size_t)o.batch));
+    for (auto& r : translate_lines(m_, tr_, slice, o.search, o.replace_unk, o.max_src_len, 1, false))
+      all.push_back(std::move(r));
+  }
+  return seg_.assemble(doc, std::move(all), o);
 }
 
 }  // namespace nmt::decode

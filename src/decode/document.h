@@ -44,17 +44,44 @@ struct DocumentResult {
   std::vector<std::string> warnings;  // one line each ("line 3: ... truncated ...")
 };
 
-// A model's document translator: the source language's sentence splitter, made once.
+// A document cut into the sentences to translate, and the text around them.
+struct Document {
+  struct Piece {
+    std::string kept;  // literal text (when sentence < 0)
+    int sentence = -1;
+  };
+  std::vector<Piece> pieces;
+  std::vector<std::string> sentences;
+  std::vector<long> lines;  // the line where each sentence starts
+};
+
+// The text side of a model: the source language's sentence splitter and codec, made once.
+// Thread-safe.
+class DocumentSegmenter {
+ public:
+  explicit DocumentSegmenter(const model::Model& m);
+  // text: valid UTF-8 (the caller checks); first_line: the number of its first line.
+  Document segment(std::string_view text, const DocumentOptions& o, long first_line = 1) const;
+  // The document's text with each sentence's translation in place (translations in the order
+  // of doc.sentences); warnings for truncated sentences.
+  DocumentResult assemble(const Document& doc, std::vector<TextTranslation> translations,
+                          const DocumentOptions& o) const;
+
+ private:
+  const model::Model& m_;
+  text::SentenceSplitter splitter_;
+};
+
+// Segment, translate every sentence (in batches of o.batch), assemble.
 class DocumentTranslator {
  public:
-  DocumentTranslator(const model::Model& m, Translator& tr);
-  // text: valid UTF-8 (the caller checks); first_line: the number of its first line.
+  DocumentTranslator(const model::Model& m, Translator& tr) : m_(m), tr_(tr), seg_(m) {}
   DocumentResult translate(std::string_view text, const DocumentOptions& o, long first_line = 1);
 
  private:
   const model::Model& m_;
   Translator& tr_;
-  text::SentenceSplitter splitter_;
+  DocumentSegmenter seg_;
 };
 
 }  // namespace nmt::decode

@@ -70,8 +70,8 @@ void check_limits(const decode::DecodingOptions& o, const ApiLimits& limits) {
 
 TranslateRequest parse_translate(const std::string& body, const ApiLimits& limits) {
   const json j = parse_object(body);
-  static const char* known[] = {"text",         "texts",     "beam",    "attention",
-                                "alternatives", "precision", "max_len", "length_penalty"};
+  static const char* known[] = {"text",      "texts",   "beam",           "attention", "alternatives",
+                                "precision", "max_len", "length_penalty", "format"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find_if(std::begin(known), std::end(known),
                      [&](const char* k) { return it.key() == k; }) == std::end(known))
@@ -104,6 +104,12 @@ TranslateRequest parse_translate(const std::string& body, const ApiLimits& limit
     r.precision = ops::resolve(d.precision, ops::Workload::Decoding).used;
   } catch (const std::exception& e) {
     throw ApiError(400, std::string("\"precision\": ") + e.what());
+  }
+  if (j.contains("format")) {
+    const std::string f = text_of(j.at("format"), "\"format\"");
+    if (f != "lines" && f != "text")
+      throw ApiError(400, "\"format\" must be \"lines\" or \"text\", not \"" + f + "\"");
+    r.format = decode::parse_format(f);
   }
   if (j.contains("attention")) {
     if (!j.at("attention").is_boolean()) throw ApiError(400, "\"attention\" must be true or false");

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "decode/document.h"
 #include "decode/translator.h"
 #include "model/checkpoint.h"
 
@@ -28,10 +31,13 @@ struct TranslateRequest {
   ops::Precision precision = ops::Precision::Fp32;  // resolved (never auto)
   bool attention = false;
   int alternatives = 0;  // n-best list length (incl. the best), 0 = none
+  // "format": each text as lines or paragraphs (decode/document.h), translated sentence by
+  // sentence; absent: each text is one segment, as before.
+  std::optional<decode::Format> format;
 };
 
 // POST /v1/translate body: {"text": "..."} or {"texts": [...]}, optional "beam", "attention",
-// "alternatives", "precision", "max_len", "length_penalty" (checked by the decoding option
+// "alternatives", "precision", "max_len", "length_penalty", "format" (checked by the decoding option
 // table, decode/options.h, then by this server's limits). Unknown fields are refused.
 TranslateRequest parse_translate(const std::string& body, const ApiLimits& limits);
 // POST /v1/explain body: {"text": "..."}.

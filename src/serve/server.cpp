@@ -63,30 +63,63 @@ class Service {
  private:
   void translate(const httplib::Request& req, httplib::Response& res);
   void explain(const httplib::Request& req, httplib::Response& res);
-  json run(const TranslateRequest& r);
+  std::vector<decode::TextTranslation> run(const std::vector<std::string>& lines,
+                                           const TranslateRequest& r);
+  json documents(const TranslateRequest& r);
 
   const ServeOptions& opt_;
   const model::Model& m_;
   Batcher batcher_;
   Metrics metrics_;
   std::string name_;
+  decode::DocumentSegmenter segmenter_{m_};
 };
 
-json Service::run(const TranslateRequest& r) {
+std::vector<decode::TextTranslation> Service::run(const std::vector<std::string>& lines,
+                                                  const TranslateRequest& r) {
   if (!batcher_.offers(r.precision))
     throw ApiError(400, std::string("\"precision\": ") + ops::precision_name(r.precision) +
                             " is not offered by this server (it offers " + batcher_.offered() +
                             ")");
-  auto job = batcher_.submit(r.texts, r.opt, r.precision);
+  auto job = batcher_.submit(lines, r.opt, r.precision);
   if (!job) throw ApiError(503, "the translation queue is full; retry shortly");
   auto fut = batcher_.result_of(*job);
   if (fut.wait_for(std::chrono::milliseconds(opt_.timeout_ms)) != std::future_status::ready) {
     batcher_.cancel(*job);
     throw ApiError(504, "translation timed out after " + std::to_string(opt_.timeout_ms) + " ms");
   }
-  const auto results = fut.get();
+  return fut.get();
+}
+
+// "format": each text cut into sentences, all of them translated as one job, then each text
+// put back together: {"text", "sentences": [each sentence's translation]}.
+json Service::documents(const TranslateRequest& r) {
+  decode::DocumentOptions o;
+  o.format = *r.format;
+  o.max_src_len = opt_.batch.max_src_len;
+  std::vector<decode::Document> docs;
+  std::vector<std::string> all;
+  for (const auto& t : r.texts) {
+    docs.push_back(segmenter_.segment(t, o));
+    all.insert(all.end(), docs.back().sentences.begin(), docs.back().sentences.end());
+  }
+  auto results = run(all, r);
   json out = json::array();
-  for (const auto& t : results) out.push_back(translation_json(t, r, m_));
+  std::size_t at = 0;
+  for (const auto& d : docs) {
+    std::vector<decode::TextTranslation> mine(
+        std::make_move_iterator(results.begin() + at),
+        std::make_move_iterator(results.begin() + at + d.sentences.size()));
+    at += d.sentences.size();
+    const auto res = segmenter_.assemble(d, std::move(mine), o);
+    json sentences = json::array();
+    for (const auto& s : res.sentences) {
+      json one = translation_json(s.translation, r, m_);
+      one["source"] = s.source;
+      sentences.push_back(one);
+    }
+    out.push_back({{"text", res.text}, {"sentences", sentences}});
+  }
   return out;
 }
 
@@ -97,7 +130,13 @@ void Service::translate(const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, opt_.api_key)) throw ApiError(401, "missing or wrong API key");
     const TranslateRequest r = parse_translate(req.body, opt_.limits);
     sentences = (long)r.texts.size();
-    json answer = {{"translations", run(r)},
+    json translations = json::array();
+    if (r.format) {
+      translations = documents(r);
+    } else {
+      for (const auto& t : run(r.texts, r)) translations.push_back(translation_json(t, r, m_));
+    }
+    json answer = {{"translations", translations},
                    {"model", name_},
                    {"src_lang", m_.config.src_lang},
                    {"trg_lang", m_.config.trg_lang}};
