@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include "model/params.h"
 #include "model/safetensors.h"
 #include "text/corpus.h"
+#include "text/segment.h"
 #include "text/tokenizer.h"
 
 namespace nmt::fuzz {
@@ -154,6 +156,55 @@ inline void fuzz_tokenizer(const std::uint8_t* data, std::size_t size) {
     }
   }
   (void)text::to_lower(line);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_segment: first byte picks the language (de, en, or one ICU has no data for), the rest is
+// a text. Sentences are ordered, disjoint, trimmed, non-empty ranges; nothing between them but
+// whitespace; paragraphs and lines cover the text the same way; clause pieces stay inside their
+// sentence, in order, each fitting the limit unless it has no cut point.
+
+inline bool only_space(std::string_view s) {
+  return s.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
+}
+
+inline void check_spans(std::string_view text, const std::vector<text::Span>& spans,
+                        const std::string& what, bool whitespace_between) {
+  std::size_t at = 0;
+  for (const auto& s : spans) {
+    // (Lines may be empty; sentences and paragraphs may not.)
+    NMT_FUZZ_CHECK(s.begin >= at && (s.begin < s.end || !whitespace_between) && s.begin <= s.end &&
+                       s.end <= text.size(),
+                   what + ": span out of order or empty in " + escaped(text));
+    if (whitespace_between)
+      NMT_FUZZ_CHECK(only_space(text.substr(at, s.begin - at)),
+                     what + ": text lost between spans in " + escaped(text));
+    at = s.end;
+  }
+  if (whitespace_between)
+    NMT_FUZZ_CHECK(only_space(text.substr(at)), what + ": text lost at the end of " + escaped(text));
+}
+
+inline void fuzz_segment(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return;
+  static const text::SentenceSplitter de("de"), en("en"), xx("xx");
+  const text::SentenceSplitter& splitter = data[0] % 3 == 0 ? de : data[0] % 3 == 1 ? en : xx;
+  const std::string_view t(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (!text::is_valid_utf8(t)) return;
+  const auto sentences = splitter.split(t);
+  check_spans(t, sentences, "split", true);
+  for (const auto& s : sentences)
+    NMT_FUZZ_CHECK(!std::isspace((unsigned char)t[s.begin]) &&
+                       !std::isspace((unsigned char)t[s.end - 1]),
+                   "a sentence is not trimmed in " + escaped(t));
+  check_spans(t, text::paragraph_spans(t), "paragraph_spans", true);
+  check_spans(t, text::line_spans(t), "line_spans", false);
+  auto words = [](std::string_view s) { return (int)(s.size() / 4 + 1); };
+  for (const auto& s : sentences) {
+    const std::string_view sentence = t.substr(s.begin, s.end - s.begin);
+    const auto pieces = text::split_clauses(sentence, 3, words);
+    check_spans(sentence, pieces, "split_clauses", true);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
