@@ -6,6 +6,7 @@
 #include "decode/document.h"
 #include "model/checkpoint.h"
 #include "test_util.h"
+#include "text/html.h"
 #include "text/segment.h"
 
 using namespace nmt;
@@ -121,4 +122,63 @@ TEST(Document, ALongSentenceIsCutAtClausesBeforeAnythingIsTruncated) {
   res = doc.translate("\nein mann ein hund ein kind .", o);
   ASSERT_EQ(res.warnings.size(), 1u);
   EXPECT_NE(res.warnings[0].find("line 2"), std::string::npos) << res.warnings[0];
+}
+
+// HTML (text/html.h, gumbo): the markup around the text is kept as written, unclosed elements
+// are closed, never-translated elements are kept whole, inline elements become tags of a run.
+TEST(Html, RunsAndTheMarkupAroundThem) {
+  const auto doc = text::parse_html(
+      "<!DOCTYPE html><p class=\"a\">Ein <b>Hund</b> &amp; ein <a href=\"/x?a=1&amp;b\">Mann</a>."
+      "<!-- c --><script>var b = '<b>x</b>';</script><pre>Kein Text</pre>"
+      "<p translate=\"no\">Nein</p><ul><li>Eins<li>Zwei</ul>");
+  ASSERT_EQ(doc.runs.size(), 3u);
+  EXPECT_EQ(doc.runs[0].text, "Ein Hund & ein Mann.");
+  ASSERT_EQ(doc.runs[0].tags.size(), 2u);
+  EXPECT_EQ(doc.runs[0].tags[0].open, "<b>");
+  EXPECT_EQ(doc.runs[0].tags[1].open, "<a href=\"/x?a=1&amp;b\">");
+  EXPECT_EQ(doc.runs[0].text.substr(doc.runs[0].tags[1].begin, 4), "Mann");
+  EXPECT_EQ(doc.runs[1].text, "Eins");
+  std::string out;
+  for (const auto& p : doc.pieces) out += p.run < 0 ? p.markup : "[" + doc.runs[p.run].text + "]";
+  EXPECT_EQ(out,
+            "<!DOCTYPE html><p class=\"a\">[Ein Hund & ein Mann.]<!-- c --><script>var b = "
+            "'<b>x</b>';</script></p><pre>Kein Text</pre><p translate=\"no\">Nein</p><ul><li>[Eins]"
+            "</li><li>[Zwei]</li></ul>");  // (<pre> closes the open <p>, as HTML5 says)
+  EXPECT_EQ(text::escape_html("a<b>&c"), "a&lt;b&gt;&amp;c");
+}
+
+TEST(Html, HostileInputGetsAnAnswerOrOneLine) {
+  // 10,000-deep nesting: one clear error, not a crash.
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "<div>";
+  expect_error([&] { text::parse_html(deep + "x"); }, {"nested deeper than"});
+  // Unclosed tags, broken entities, 1 MB of tags, invalid markup: parsed, bounded.
+  EXPECT_EQ(text::parse_html("<p>Ein <b>Hund &bogus; &#xZZ; <i>rennt").runs.size(), 1u);
+  std::string tags;
+  for (int i = 0; i < 100000; ++i) tags += "<br/>";
+  EXPECT_TRUE(text::parse_html(tags).runs.empty());
+  EXPECT_TRUE(text::parse_html("</p></b><<>>&&;;").runs.size() <= 1u);
+}
+
+// Inline markup carried by attention: every tag kept, well-formed, around target words.
+TEST(Html, InlineTagsAreCarriedOverAndNeverDropped) {
+  const auto m = model::load_model(repo_path("tests/golden/tiny_ckpt"));
+  decode::Translator tr(m);
+  decode::DocumentTranslator doc(m, tr);
+  decode::DocumentOptions o;
+  o.format = decode::Format::Html;
+  o.search.max_len = 5;
+  for (int beam : {1, 3}) {
+    o.search.beam = beam;
+    const auto res = doc.translate(
+        "<h1 id=\"t\">Ein <b>Mann</b> und <i class=\"z\"><b>ein</b> Hund</i>.</h1><p>Zwei.</p>", o);
+    for (const char* tag : {"<h1 id=\"t\">", "</h1>", "<b>", "</b>", "<i class=\"z\">", "</i>", "<p>", "</p>"})
+      EXPECT_NE(res.text.find(tag), std::string::npos) << tag << " dropped: " << res.text;
+    // The <b> inside <i> stays inside it.
+    const auto i_open = res.text.find("<i class"), i_close = res.text.find("</i>");
+    const auto b2 = res.text.find("<b>", i_open);
+    EXPECT_TRUE(i_open < b2 && b2 < i_close) << res.text;
+    ASSERT_EQ(res.sentences.size(), 2u);
+    EXPECT_FALSE(res.sentences[0].translation.hyp.attention.empty());
+  }
 }

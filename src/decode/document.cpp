@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "decode/html.h"
 
 namespace nmt::decode {
 
@@ -106,7 +107,9 @@ Layout layout_of(std::string_view text, const DocumentOptions& o, long first_lin
 
 Document DocumentSegmenter::segment(std::string_view text, const DocumentOptions& o,
                                    long first_line) const {
-  if (o.format == Format::Html) throw Error("--format html: not available yet");
+  if (o.format == Format::Html)
+    throw Error("format html: translate it with DocumentTranslator (its sentences are tokenized "
+                "piece by piece around the markup)");
   return layout_of(text, o, first_line, splitter_, *m_.src_codec);
 }
 
@@ -133,6 +136,7 @@ DocumentResult DocumentSegmenter::assemble(const Document& doc,
 
 DocumentResult DocumentTranslator::translate(std::string_view text, const DocumentOptions& o,
                                              long first_line) {
+  if (o.format == Format::Html) return translate_html(m_, tr_, seg_.splitter(), text, o);
   const Document doc = seg_.segment(text, o, first_line);
   std::vector<TextTranslation> all;
   all.reserve(doc.sentences.size());

@@ -66,6 +66,7 @@ class DocumentSegmenter {
   // of doc.sentences); warnings for truncated sentences.
   DocumentResult assemble(const Document& doc, std::vector<TextTranslation> translations,
                           const DocumentOptions& o) const;
+  const text::SentenceSplitter& splitter() const { return splitter_; }
 
  private:
   const model::Model& m_;

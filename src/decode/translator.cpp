@@ -296,18 +296,29 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
                                              const std::vector<std::string>& lines,
                                              const DecodeOptions& opt, bool replace_unk,
                                              int max_src_len, long first_line, bool warn) {
-  std::vector<TextTranslation> res(lines.size());
+  std::vector<std::vector<std::string>> tokens;
+  tokens.reserve(lines.size());
+  for (const auto& line : lines) tokens.push_back(m.src_codec->tokenize(line));
+  auto res = translate_tokens(m, tr, std::move(tokens), opt, replace_unk, max_src_len);
+  for (std::size_t i = 0; warn && i < res.size(); ++i)
+    if (res[i].truncated_from > 0)
+      std::fprintf(stderr, "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
+                   first_line + (long)i, res[i].truncated_from, max_src_len);
+  return res;
+}
+
+std::vector<TextTranslation> translate_tokens(const model::Model& m, Translator& tr,
+                                              std::vector<std::vector<std::string>> tokens,
+                                              const DecodeOptions& opt, bool replace_unk,
+                                              int max_src_len) {
+  std::vector<TextTranslation> res(tokens.size());
   std::vector<std::vector<int>> src;
   std::vector<std::size_t> which;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    auto toks = m.src_codec->tokenize(lines[i]);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    auto& toks = tokens[i];
     if (toks.empty()) continue;
     if ((int)toks.size() > max_src_len) {
       res[i].truncated_from = toks.size();
-      if (warn)
-        std::fprintf(stderr,
-                     "nmt: warning: input line %ld has %zu tokens; translating the first %d\n",
-                     first_line + (long)i, toks.size(), max_src_len);
       toks.resize(max_src_len);
     }
     src.push_back(m.src_vocab.encode(toks));

@@ -77,6 +77,11 @@ std::vector<TextTranslation> translate_lines(const model::Model& m, Translator& 
                                              const DecodeOptions& opt, bool replace_unk = false,
                                              int max_src_len = 200, long first_line = 1,
                                              bool warn = true);
+// The same from each sentence's tokens (the source codec's; e.g. tokenized piece by piece).
+std::vector<TextTranslation> translate_tokens(const model::Model& m, Translator& tr,
+                                              std::vector<std::vector<std::string>> tokens,
+                                              const DecodeOptions& opt, bool replace_unk = false,
+                                              int max_src_len = 200);
 // translate_lines over all lines in slices of `batch` (line numbers of warnings count from 1).
 std::vector<TextTranslation> translate_in_batches(const model::Model& m, Translator& tr,
                                                   const std::vector<std::string>& lines,
