@@ -32,6 +32,7 @@
 #include "model/params.h"
 #include "model/safetensors.h"
 #include "text/corpus.h"
+#include "text/html.h"
 #include "text/segment.h"
 #include "text/tokenizer.h"
 
@@ -205,6 +206,38 @@ inline void fuzz_segment(const std::uint8_t* data, std::size_t size) {
     const auto pieces = text::split_clauses(sentence, 3, words);
     check_spans(sentence, pieces, "split_clauses", true);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuzz_html: the bytes as an HTML document (valid UTF-8, as the CLI and server require).
+// parse_html gives runs of valid UTF-8 whose tags lie inside the text and nest, or nmt::Error.
+
+inline void fuzz_html(const std::uint8_t* data, std::size_t size) {
+  const std::string_view h(reinterpret_cast<const char*>(data), size);
+  if (!text::is_valid_utf8(h)) return;
+  text::HtmlDocument doc;
+  try {
+    doc = text::parse_html(h, 64);
+  } catch (const Error&) {
+    return;  // too deep: refused with one line
+  }
+  int runs = 0;
+  for (const auto& p : doc.pieces) runs += p.run >= 0;
+  NMT_FUZZ_CHECK(runs == (int)doc.runs.size(), "a run is not placed exactly once");
+  for (const auto& r : doc.runs) {
+    NMT_FUZZ_CHECK(text::is_valid_utf8(r.text), "a run's text is not UTF-8: " + escaped(r.text));
+    for (std::size_t k = 0; k < r.tags.size(); ++k) {
+      const auto& t = r.tags[k];
+      NMT_FUZZ_CHECK(t.begin <= t.end && t.end <= r.text.size(), "a tag outside its run");
+      for (std::size_t p = 0; p < k; ++p) {
+        const auto& q = r.tags[p];
+        const bool nested = q.begin <= t.begin && t.end <= q.end;
+        const bool apart = q.end <= t.begin || t.end <= q.begin;
+        NMT_FUZZ_CHECK(nested || apart, "tags overlap without nesting in " + escaped(h));
+      }
+    }
+  }
+  (void)text::escape_html(h);
 }
 
 // ---------------------------------------------------------------------------------------------

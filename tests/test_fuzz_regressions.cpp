@@ -33,7 +33,8 @@ const Target kTargets[] = {{"tokenizer", nmt::fuzz::fuzz_tokenizer},
                            {"corpus", nmt::fuzz::fuzz_corpus},
                            {"safetensors", nmt::fuzz::fuzz_safetensors},
                            {"config", nmt::fuzz::fuzz_config},
-                           {"segment", nmt::fuzz::fuzz_segment}};
+                           {"segment", nmt::fuzz::fuzz_segment},
+                           {"html", nmt::fuzz::fuzz_html}};
 
 // Files under fuzz/regressions/ (TARGET/NAME) that still hit an unfixed bug in src/: the
 // replay-all test leaves them out (some abort under UBSan); each is replayed by its own

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang + ASan + UBSan, into build-fuzz/) and runs each
 # for SECONDS on a scratch copy of its seed corpus (fuzz-out/TARGET/corpus, kept between runs).
 #   tools/fuzz.sh [SECONDS] [TARGET...]     SECONDS defaults to 20; targets: tokenizer corpus
-#                                            safetensors config segment (default: all, one after another)
+#                                            safetensors config segment html (default: all, one after another)
 # Crashing inputs land in fuzz-out/TARGET/ (crash-*, leak-*, timeout-*, oom-*), the log in
 # fuzz-out/TARGET/log.txt; each new one is replayed once to print what it triggers. By default
 # a target keeps fuzzing after a crash (libFuzzer -fork=1 -ignore_crashes=1), so one known bug
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(tokenizer corpus safetensors config segment)
+all_targets=(tokenizer corpus safetensors config segment html)
 seconds=20
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
   seconds=$1
