@@ -173,14 +173,34 @@ class PageTest:
     def translation_matches_api(self):
         self.type_text(SENTENCE)
         shown, req = self.shown_for(SENTENCE)
-        want = {"text": SENTENCE, "beam": 3, "attention": True, "alternatives": 3}
+        want = {"text": SENTENCE, "beam": 3, "attention": True, "alternatives": 3, "format": "text"}
         expect(req == want, f"page sent {req}, expected {want}")
         api = self.api("/v1/translate", req)
-        self.answer = api["translations"][0]
-        expect(shown == self.answer["text"], f"page shows {shown!r}, API says {self.answer['text']!r}")
+        self.answer = api["translations"][0]["sentences"][0]  # one sentence: its own answer
+        expect(shown == api["translations"][0]["text"] == self.answer["text"],
+               f"page shows {shown!r}, API says {self.answer['text']!r}")
         expect(self.el("#model-name").text == api["model"], "model badge differs from the API's model")
         meta = self.el("#meta").text
         expect("beam 3" in meta, "meta line lacks the beam: " + repr(meta))
+
+    def paragraph_sentence_by_sentence(self):
+        para = "Ein Mann fährt Fahrrad. Zwei Hunde spielen im Schnee. Eine Frau liest ein Buch im Park."
+        self.type_text(para)
+        shown, req = self.shown_for(para)
+        api = self.api("/v1/translate", req)["translations"][0]
+        expect(shown == api["text"], f"page shows {shown!r}, API says {api['text']!r}")
+        expect(len(api["sentences"]) == 3, f"the API cut the paragraph into {len(api['sentences'])} sentences")
+        spans = self.els("#translation .sent")
+        expect([e.text for e in spans] == [t["text"] for t in api["sentences"]],
+               "the page's sentences differ from the API's")
+        # A click on the second sentence shows its heatmap and says which sentence it is.
+        self.js("arguments[0].scrollIntoView({block: 'center'})", spans[1])
+        spans[1].click()
+        wait_until(lambda: "sentence 2/3" in self.el("#meta").text, 10, "sentence 2/3 in the meta line")
+        rows = self.js("return document.querySelectorAll('#heatmap tbody tr').length")
+        expect(rows == len(api["sentences"][1]["attention"]),
+               f"heatmap has {rows} rows, the second sentence's attention {len(api['sentences'][1]['attention'])}")
+        expect("sel" in spans[1].get_attribute("class"), "the clicked sentence is not marked")
 
     def heatmap_geometry(self):
         t = self.answer
@@ -251,8 +271,9 @@ class PageTest:
         wait_until(lambda: json.loads(self.el("#translation").get_attribute("data-request") or "{}").get("beam") == 5,
                    20, "a beam-5 translation")
         shown, req = self.shown_for(SENTENCE)
-        expect(req == {"text": SENTENCE, "beam": 5, "attention": True, "alternatives": 5}, f"page sent {req}")
-        api = self.api("/v1/translate", req)["translations"][0]
+        expect(req == {"text": SENTENCE, "beam": 5, "attention": True, "alternatives": 5,
+                       "format": "text"}, f"page sent {req}")
+        api = self.api("/v1/translate", req)["translations"][0]["sentences"][0]
         expect(shown == api["text"], "beam 5: translation differs from the API")
         expect(self.el("#alts-wrap").is_displayed(), "alternatives are not shown for beam 5")
         items = self.els("#alts li")
@@ -266,7 +287,7 @@ class PageTest:
         wait_until(lambda: json.loads(self.el("#translation").get_attribute("data-request") or "{}").get("beam") == 1,
                    20, "a beam-1 translation")
         shown, req = self.shown_for(SENTENCE)
-        expect(req == {"text": SENTENCE, "beam": 1, "attention": True}, f"beam 1: page sent {req}")
+        expect(req == {"text": SENTENCE, "beam": 1, "attention": True, "format": "text"}, f"beam 1: page sent {req}")
         expect(shown == self.api("/v1/translate", req)["translations"][0]["text"], "beam 1: translation differs from the API")
         expect(not self.el("#alts-wrap").is_displayed(), "alternatives still shown for beam 1")
         self.click("label[for=beam-3]")
@@ -402,6 +423,7 @@ class PageTest:
                 ("API errors shown politely", self.errors_shown_politely),
                 ("Inside the model shows stages and decoder steps", self.inside_the_model),
                 ("responsive at 390 px, screenshots at 1280 and 390", self.responsive_and_screenshots),
+                ("a paragraph: sentence by sentence, a click shows one's heatmap", self.paragraph_sentence_by_sentence),
                 ("no console errors", self.no_console_errors),
             ]:
                 self.check(name, fn)
