@@ -80,11 +80,12 @@ def v(name):
     x = re.search(r"^" + name + r" ([0-9.e+-]+)$", m, re.M)
     return float(x.group(1)) if x else 0.0
 req, lat = v("nmt_request_seconds_count"), v("nmt_request_seconds_sum")
-q, comp, b = v("nmt_queue_wait_seconds_sum"), v("nmt_batch_compute_seconds_sum"), v("nmt_batch_sentences_count")
-sent = v("nmt_batch_sentences_sum")
+q, b = v("nmt_queue_wait_seconds_sum"), v("nmt_batch_sentences_count")
+jc, sent = v("nmt_request_compute_seconds_sum"), v("nmt_batch_sentences_sum")
 if req and b:
-    print(f"server: {req:.0f} requests in {b:.0f} batches (mean {sent / b:.1f} sentences); mean latency "
-          f"{lat / req * 1e3:.2f} ms = queue {q / req * 1e3:.2f} + compute {comp / b * 1e3:.2f} per batch")
+    print(f"server: {req:.0f} requests in {b:.0f} batches (mean {sent / b:.1f} sentences); per request: "
+          f"latency {lat / req * 1e3:.2f} ms = queue {q / req * 1e3:.2f} + its batch's compute "
+          f"{jc / req * 1e3:.2f} + the server's own (parse, JSON, hand-offs) {(lat - q - jc) / req * 1e3:.3f} ms")
 PY
 kill -TERM $pid
 wait $pid || true

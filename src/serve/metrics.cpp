@@ -38,6 +38,7 @@ void Metrics::batch(int sentences, double compute_s, const std::vector<double>& 
   batch_.observe(sentences);
   compute_.observe(compute_s);
   for (double w : queue_waits_s) queue_wait_.observe(w);
+  job_compute_sum_ += compute_s * (double)queue_waits_s.size();
 }
 
 std::string Metrics::text(long queue_depth) const {
@@ -70,7 +71,12 @@ std::string Metrics::text(long queue_depth) const {
   s += "# HELP nmt_batch_compute_seconds Time to translate one batch.\n"
        "# TYPE nmt_batch_compute_seconds histogram\n" +
        compute_.text("nmt_batch_compute_seconds");
-  return s;
+  std::snprintf(buf, sizeof buf,
+                "# HELP nmt_request_compute_seconds_sum Each request's batch compute time, summed "
+                "(request_seconds - queue_wait - this = the server's own time).\n"
+                "# TYPE nmt_request_compute_seconds_sum counter\nnmt_request_compute_seconds_sum %.6f\n",
+                job_compute_sum_);
+  return s + buf;
 }
 
 }  // namespace nmt::serve

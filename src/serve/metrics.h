@@ -40,6 +40,7 @@ class Metrics {
   Histogram batch_{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
   Histogram queue_wait_{{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
   Histogram compute_{{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  double job_compute_sum_ = 0;  // each request's batch compute time, summed over requests
 };
 
 }  // namespace nmt::serve
