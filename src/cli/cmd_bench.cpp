@@ -16,7 +16,7 @@
 #include "tensor/ops.h"
 #include "data/corpus.h"
 #include "train/presets.h"
-#include "train/trainer.h"
+#include "train/benchmark.h"
 
 namespace nmt::cli {
 
@@ -39,57 +39,7 @@ struct BenchOptions {
   int single = 100;      // sentences translated one at a time
 };
 
-// Training speed of the seed model on real shuffled batches, at one precision (fp32 or bf16);
-// returns target tokens/s.
-double bench_training(const BenchOptions& o, const text::ParallelCorpus& pc,
-                      ops::Precision precision) {
-  using clock = std::chrono::steady_clock;
-  model::Model m = train::seed_model(pc, 1234);
-  const auto data =
-      data::encode_corpus(pc, *m.src_codec, *m.trg_codec, m.src_vocab, m.trg_vocab, 100);
-  std::vector<int> lengths(data.src.size());
-  for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = (int)data.src[i].size();
-  const auto batches = text::plan_batches(lengths, {o.batch, true, false, 1234}, 0);
-  train::TrainOptions topt;
-  topt.precision = precision;
-  train::Updater up(m);
-  Rng rng(1);
-  long tokens = 0;
-  double seconds = 0, loss = 0;
-  for (int i = 0; i < o.warmup + o.steps; ++i) {
-    const auto batch = text::make_batch(data.src, data.trg, batches[i % batches.size()]);
-    const auto t0 = clock::now();
-    const double loss_sum = up.step(batch, rng, topt);
-    const double dt = std::chrono::duration<double>(clock::now() - t0).count();
-    if (i >= o.warmup) {
-      tokens += up.tokens();
-      seconds += dt;
-      loss += loss_sum;
-    }
-  }
-  // One epoch of the bundled train set has about this many target tokens.
-  long epoch_tokens = 0;
-  for (const auto& t : data.trg) epoch_tokens += (long)t.size() - 1;
-  const nlohmann::json j = {{"what", "train"},
-                            {"impl", "nmt"},
-                            {"precision", ops::precision_name(precision)},
-                            {"threads", ops::threads()},
-                            {"batch", o.batch},
-                            {"steps", o.steps},
-                            {"tokens", tokens},
-                            {"seconds", seconds},
-                            {"tokens_per_s", tokens / seconds},
-                            {"mean_loss", loss / tokens},
-                            {"epoch_minutes_est", epoch_tokens / (tokens / seconds) / 60.0},
-                            {"peak_rss_mb", peak_rss_mb()},
-                            {"blas_core", ops::blas_core_name()}};
-  std::printf("%s\n", j.dump().c_str());
-  std::fflush(stdout);
-  return tokens / seconds;
-}
-
 void run_bench(const BenchOptions& o) {
-  using clock = std::chrono::steady_clock;
   std::vector<ops::Precision> train_precisions;
   for (const auto& name : o.precisions)
     train_precisions.push_back(
@@ -98,7 +48,8 @@ void run_bench(const BenchOptions& o) {
   if (o.train) {
     const auto pc = data::read_split(o.data_dir, "train");
     std::map<std::string, double> speed;
-    for (auto p : train_precisions) speed[ops::precision_name(p)] = bench_training(o, pc, p);
+    const train::SpeedSettings st{o.batch, o.warmup, o.steps, false};
+    for (auto p : train_precisions) speed[ops::precision_name(p)] = train::training_speed(st, pc, p);
     if (speed.count("fp32") && speed.count("bf16"))
       std::printf("{\"what\":\"train_speedup\",\"bf16_over_fp32\":%.3f}\n",
                   speed["bf16"] / speed["fp32"]);
@@ -111,41 +62,10 @@ void run_bench(const BenchOptions& o) {
     const model::Model trained = o.model.empty() ? model::Model{} : model::load_model(o.model);
     const model::Model& tm = o.model.empty() ? m : trained;
     auto test = data::read_split(o.data_dir, "test", o.sentences);
+    train::SpeedSettings st{o.batch, o.warmup, o.steps, !o.model.empty()};
     auto measure = [&](const char* what, int beam, int batch, std::size_t count,
                        decode::Precision precision = decode::Precision::Fp32) {
-      decode::Translator tr(tm, precision);
-      decode::DecodeOptions dopt;
-      dopt.beam = beam;
-      count = std::min(count, test.src.size());
-      long out_tokens = 0;
-      std::vector<double> latencies;
-      const auto t0 = clock::now();
-      for (std::size_t start = 0; start < count; start += batch) {
-        const std::vector<std::string> lines(test.src.begin() + start,
-                                             test.src.begin() + std::min(count, start + batch));
-        const auto t1 = clock::now();
-        for (const auto& r : decode::translate_lines(tm, tr, lines, dopt))
-          out_tokens += (long)r.hyp.ids.size() + 1;
-        latencies.push_back(std::chrono::duration<double>(clock::now() - t1).count() * 1e3);
-      }
-      const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-      std::sort(latencies.begin(), latencies.end());
-      nlohmann::json j = {{"what", what},
-                          {"impl", "nmt"},
-                          {"threads", ops::threads()},
-                          {"beam", beam},
-                          {"precision", ops::precision_name(precision)},
-                          {"batch", batch},
-                          {"sentences", count},
-                          {"seconds", secs},
-                          {"sentences_per_s", count / secs},
-                          {"tokens_per_s", out_tokens / secs},
-                          {"trained_model", !o.model.empty()},
-                          {"peak_rss_mb", peak_rss_mb()},
-                          {"kernels", ops::cpu_kernels()}};
-      if (batch == 1) j["median_ms"] = latencies[latencies.size() / 2];
-      std::printf("%s\n", j.dump().c_str());
-      std::fflush(stdout);
+      train::translation_speed(st, tm, test.src, what, beam, batch, count, precision);
     };
     measure("translate_greedy_batched", 1, 128, test.src.size());
     measure("translate_greedy_single", 1, 1, (std::size_t)o.single);
