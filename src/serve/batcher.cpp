@@ -182,6 +182,7 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
     // A single request larger than max_batch is translated in slices of max_batch.
     Result all =
         decode::translate_in_batches(m_, tr, lines, opt, opt_.max_batch, opt_.max_src_len, false);
+    stats.compute_s = seconds_since(start);  // before any answer is handed back
     std::size_t at = 0;
     for (auto& j : live) {
       Result mine(std::make_move_iterator(all.begin() + at),
@@ -192,7 +193,7 @@ void Batcher::translate(std::vector<std::shared_ptr<Job>>& batch) {
   } catch (...) {
     for (auto& j : live) j->promise.set_exception(std::current_exception());
   }
-  stats.compute_s = seconds_since(start);
+  if (stats.compute_s == 0) stats.compute_s = seconds_since(start);  // it failed
   if (on_batch_) on_batch_(stats);
 }
 
