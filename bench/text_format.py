@@ -37,6 +37,7 @@ for p, ids in enumerate(paras):
         joins[(p, k)] = gap
         out += gap + src[ids[k]].strip()
     text.append(out)
+print(f"{len(paras)} paragraphs of 2-6 sentences")
 tmp = tempfile.mkdtemp()
 open(f"{tmp}/paras.de", "w").write("\n\n".join(text) + "\n")
 open(f"{tmp}/lines.de", "w").write("".join(src[i].strip() + "\n" for i in keep))
