@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
+cmake --install build >/dev/null  # nmt on the PATH of a new shell (/usr/local/bin)
 run=${NMT_RUN:-runs/seed}
 resume=()
 [[ -f "$run/train_state.safetensors" ]] && resume=(--resume)
