@@ -73,7 +73,7 @@ void run_translate(const TranslateOptions& o) {
     if (line_no < first || reader_gone) return;
     const auto res = doc.translate(pending, dopt, first);
     for (const auto& w : res.warnings)
-      std::fprintf(stderr, "nmt: warning: %s:%s\n", name.c_str(), w.c_str());
+      std::fprintf(stderr, "nmt: warning: %s\n", w.c_str());
     reader_gone = !emit(res.text + "\n");
     pending.clear();
     first = line_no + 1;

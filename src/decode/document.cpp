@@ -61,6 +61,7 @@ void add_segment(Layout& out, std::string_view text, std::size_t begin, std::siz
     if (first != std::string::npos) spans.push_back({first, flat.find_last_not_of(" \t\f\v") + 1});
   }
   auto tokens = [&](std::string_view s) { return (int)codec.tokenize(s).size(); };
+  if (spans.empty()) return;  // a blank line (or paragraph) stays empty, as before
   if (!splitter) {  // the whole segment, its translation alone (the output before --format)
     if (!spans.empty()) out.sentence(flat.substr(spans[0].begin, spans[0].end - spans[0].begin), line);
     return;
@@ -124,10 +125,9 @@ DocumentResult DocumentSegmenter::assemble(const Document& doc,
     r.source = doc.sentences[k];
     r.translation = std::move(translations.at(k));
     if (r.translation.truncated_from > 0)
-      res.warnings.push_back("line " + std::to_string(r.line) + ": a sentence of " +
+      res.warnings.push_back("input line " + std::to_string(r.line) + " has " +
                              std::to_string(r.translation.truncated_from) +
-                             " tokens with no clause punctuation to cut at; translating the "
-                             "first " + std::to_string(o.max_src_len));
+                             " tokens; translating the first " + std::to_string(o.max_src_len));
   }
   for (const auto& p : doc.pieces)
     res.text += p.sentence < 0 ? p.kept : res.sentences[p.sentence].translation.text;

@@ -41,7 +41,7 @@ struct SentenceResult {
 struct DocumentResult {
   std::string text;  // the translated text, in the input's layout
   std::vector<SentenceResult> sentences;
-  std::vector<std::string> warnings;  // one line each ("line 3: ... truncated ...")
+  std::vector<std::string> warnings;  // one line each ("input line 3 has 250 tokens; ...")
 };
 
 // A document cut into the sentences to translate, and the text around them.
