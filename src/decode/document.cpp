@@ -14,10 +14,6 @@ Format parse_format(const std::string& name) {
   throw Error("unknown format '" + name + "' (expected lines, text or html)");
 }
 
-const char* format_name(Format f) {
-  return f == Format::Text ? "text" : f == Format::Html ? "html" : "lines";
-}
-
 namespace {
 
 // The input as pieces: kept text, or a sentence to translate (its text and line).

@@ -21,7 +21,6 @@ namespace nmt::decode {
 
 enum class Format { Lines, Text, Html };
 Format parse_format(const std::string& name);  // "lines" | "text" | "html", else nmt::Error
-const char* format_name(Format f);
 
 struct DocumentOptions {
   Format format = Format::Lines;
